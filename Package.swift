@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Palmtop",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "palmtop", targets: ["palmtop"]),
+        .library(name: "PalmtopEngine", targets: ["PalmtopEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // The innermost bf16 loops; the only C in the project (intrinsics need per-function target attributes).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .systemLibrary(name: "CNcursesw"),
+        .target(name: "PalmtopTokenizers"),
+        .target(name: "PalmtopSampling"),
+        .target(name: "PalmtopEngine", dependencies: ["CKernels", "PalmtopTokenizers", "PalmtopSampling"]),
+        .target(name: "PalmtopPrompts", dependencies: ["PalmtopEngine", .product(name: "Yams", package: "Yams")]),
+        .target(name: "PalmtopTUI", dependencies: ["CNcursesw", "PalmtopEngine", "PalmtopPrompts"]),
+        .executableTarget(
+            name: "palmtop",
+            dependencies: ["PalmtopTUI", "PalmtopPrompts", "PalmtopEngine",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Fixture paths, the default models and a SHA-256 for tests (Foundation on Linux has none).
+        .target(name: "PalmtopTestSupport", dependencies: ["PalmtopEngine"], path: "Tests/PalmtopTestSupport"),
+        .testTarget(name: "PalmtopTokenizersTests", dependencies: ["PalmtopTokenizers", "PalmtopEngine", "PalmtopTestSupport"]),
+        .testTarget(name: "PalmtopSamplingTests", dependencies: ["PalmtopSampling"]),
+        .testTarget(name: "PalmtopEngineTests", dependencies: ["PalmtopEngine", "CKernels", "PalmtopTestSupport"]),
+        .testTarget(name: "PalmtopPromptsTests", dependencies: ["PalmtopPrompts", "PalmtopTestSupport"]),
+        .testTarget(name: "PalmtopTUITests", dependencies: ["PalmtopTUI", "PalmtopTestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

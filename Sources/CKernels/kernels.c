@@ -1,0 +1,247 @@
+// The innermost bf16 loops. Everything around them (threading, layout, dispatch) lives in Swift.
+// Each fast path has the portable path beside it as its reference; tests compare them.
+#include "ckernels.h"
+#include <immintrin.h>
+#include <string.h>
+
+static pk_path g_path = (pk_path)-1;
+
+pk_path pk_best_path(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f"))
+        return PK_PATH_AVX512BF16;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return PK_PATH_AVX2;
+    return PK_PATH_PORTABLE;
+}
+
+pk_path pk_current_path(void) {
+    if ((int)g_path < 0) g_path = pk_best_path();
+    return g_path;
+}
+
+pk_path pk_set_path(pk_path path) {
+    pk_path best = pk_best_path();
+    g_path = path > best ? best : path;
+    return g_path;
+}
+
+static inline float bf16_to_f32(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline uint16_t f32_to_bf16(float f) {
+    uint32_t bits;
+    memcpy(&bits, &f, 4);
+    if ((bits & 0x7fffffff) > 0x7f800000) return (uint16_t)((bits >> 16) | 0x40);
+    return (uint16_t)((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+}
+
+// ---- portable reference ----
+
+static void matvec_portable(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols) {
+    for (int64_t r = r0; r < r1; r++) {
+        const uint16_t *row = w + r * cols;
+        float acc[8] = {0};
+        int64_t k = 0;
+        for (; k + 8 <= cols; k += 8)
+            for (int j = 0; j < 8; j++) acc[j] += bf16_to_f32(row[k + j]) * x[k + j];
+        float s = 0;
+        for (; k < cols; k++) s += bf16_to_f32(row[k]) * x[k];
+        y[r] = s + ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    }
+}
+
+// ---- AVX2 + FMA: widen bf16 by shifting into the high half, f32 FMA ----
+
+__attribute__((target("avx2,fma")))
+static inline float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma")))
+static inline __m256 widen8(const uint16_t *p) {
+    __m128i h = _mm_loadu_si128((const __m128i *)p);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+__attribute__((target("avx2,fma")))
+static void matvec_avx2(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols) {
+    for (int64_t r = r0; r < r1; r++) {
+        const uint16_t *row = w + r * cols;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        int64_t k = 0;
+        for (; k + 16 <= cols; k += 16) {
+            a0 = _mm256_fmadd_ps(widen8(row + k), _mm256_loadu_ps(x + k), a0);
+            a1 = _mm256_fmadd_ps(widen8(row + k + 8), _mm256_loadu_ps(x + k + 8), a1);
+        }
+        float s = hsum256(_mm256_add_ps(a0, a1));
+        for (; k < cols; k++) s += bf16_to_f32(row[k]) * x[k];
+        y[r] = s;
+    }
+}
+
+// ---- AVX-512: matvec streams one row at a time (measured best for bandwidth), exact f32 math ----
+
+__attribute__((target("avx512f,avx512bw")))
+static void matvec_avx512(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols) {
+    for (int64_t r = r0; r < r1; r++) {
+        const uint16_t *row = w + r * cols;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        int64_t k = 0;
+        for (; k + 64 <= cols; k += 64) {
+            __m512i v0 = _mm512_loadu_si512((const void *)(row + k));
+            __m512i v1 = _mm512_loadu_si512((const void *)(row + k + 32));
+            __m512 w0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(v0)), 16));
+            __m512 w1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(v0, 1)), 16));
+            __m512 w2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(v1)), 16));
+            __m512 w3 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(v1, 1)), 16));
+            a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + k), a0);
+            a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + k + 16), a1);
+            a2 = _mm512_fmadd_ps(w2, _mm512_loadu_ps(x + k + 32), a2);
+            a3 = _mm512_fmadd_ps(w3, _mm512_loadu_ps(x + k + 48), a3);
+        }
+        for (; k + 16 <= cols; k += 16) {
+            __m256i h = _mm256_loadu_si256((const __m256i *)(row + k));
+            __m512 wv = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+            a0 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x + k), a0);
+        }
+        float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+        for (; k < cols; k++) s += bf16_to_f32(row[k]) * x[k];
+        y[r] = s;
+    }
+}
+
+void pk_matvec_bf16(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols) {
+    switch (pk_current_path()) {
+    case PK_PATH_AVX512BF16: matvec_avx512(w, x, y, r0, r1, cols); break;
+    case PK_PATH_AVX2: matvec_avx2(w, x, y, r0, r1, cols); break;
+    default: matvec_portable(w, x, y, r0, r1, cols); break;
+    }
+}
+
+void pk_split_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        uint16_t h = f32_to_bf16(x[i]);
+        hi[i] = h;
+        lo[i] = f32_to_bf16(x[i] - bf16_to_f32(h));
+    }
+}
+
+// ---- matmul (prefill): AVX512-BF16 register tiles of 4 weight rows x 4 tokens ----
+
+#define TILE_TOKENS 64
+
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static inline __m512 dp2(__m512 acc, __m512i xh, __m512i xl, __m512i w) {
+    acc = _mm512_dpbf16_ps(acc, (__m512bh)xh, (__m512bh)w);
+    return _mm512_dpbf16_ps(acc, (__m512bh)xl, (__m512bh)w);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static void tile_4x4(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, float *y, int64_t ldy,
+                     int64_t r, int64_t t, int64_t cols) {
+    __m512 acc[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < cols; k += 32) {
+        __mmask32 m = cols - k >= 32 ? 0xFFFFFFFFu : ((1u << (cols - k)) - 1);
+        __m512i wv[4];
+        for (int i = 0; i < 4; i++) wv[i] = _mm512_maskz_loadu_epi16(m, w + (r + i) * cols + k);
+        for (int j = 0; j < 4; j++) {
+            __m512i h = _mm512_maskz_loadu_epi16(m, xh + (t + j) * cols + k);
+            __m512i l = _mm512_maskz_loadu_epi16(m, xl + (t + j) * cols + k);
+            for (int i = 0; i < 4; i++) acc[i][j] = dp2(acc[i][j], h, l, wv[i]);
+        }
+    }
+    for (int j = 0; j < 4; j++)
+        for (int i = 0; i < 4; i++) y[(t + j) * ldy + r + i] = _mm512_reduce_add_ps(acc[i][j]);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static void tile_1x1(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, float *y, int64_t ldy,
+                     int64_t r, int64_t t, int64_t cols) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t k = 0; k < cols; k += 32) {
+        __mmask32 m = cols - k >= 32 ? 0xFFFFFFFFu : ((1u << (cols - k)) - 1);
+        acc = dp2(acc, _mm512_maskz_loadu_epi16(m, xh + t * cols + k), _mm512_maskz_loadu_epi16(m, xl + t * cols + k),
+                  _mm512_maskz_loadu_epi16(m, w + r * cols + k));
+    }
+    y[t * ldy + r] = _mm512_reduce_add_ps(acc);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static void matmul_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, float *y, int64_t ldy,
+                              int64_t r0, int64_t r1, int64_t tokens, int64_t cols) {
+    // Token blocks keep the activations of one block in L2 while 4-row weight tiles stay in L1.
+    for (int64_t tb = 0; tb < tokens; tb += TILE_TOKENS) {
+        int64_t te = tb + TILE_TOKENS < tokens ? tb + TILE_TOKENS : tokens;
+        int64_t r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            int64_t t = tb;
+            for (; t + 4 <= te; t += 4) tile_4x4(w, xh, xl, y, ldy, r, t, cols);
+            for (; t < te; t++)
+                for (int i = 0; i < 4; i++) tile_1x1(w, xh, xl, y, ldy, r + i, t, cols);
+        }
+        for (; r < r1; r++)
+            for (int64_t t = tb; t < te; t++) tile_1x1(w, xh, xl, y, ldy, r, t, cols);
+    }
+}
+
+void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, const uint16_t *xlo,
+                    float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens, int64_t cols) {
+    if (pk_current_path() == PK_PATH_AVX512BF16) {
+        matmul_avx512bf16(w, xhi, xlo, y, ldy, r0, r1, tokens, cols);
+        return;
+    }
+    // Without bf16 dot products the matvec kernel is already FMA-bound; reuse it per token, with
+    // a column buffer so each output row lands at its stride.
+    float tmp[256];
+    for (int64_t t = 0; t < tokens; t++) {
+        for (int64_t r = r0; r < r1; r += 256) {
+            int64_t e = r + 256 < r1 ? r + 256 : r1;
+            pk_matvec_bf16(w + r * cols, x + t * cols, tmp, 0, e - r, cols);
+            memcpy(y + t * ldy + r, tmp, (size_t)(e - r) * sizeof(float));
+        }
+    }
+}
+
+// ---- f32 helpers for attention ----
+
+__attribute__((target("avx512f")))
+static float dot_avx512(const float *a, const float *b, int64_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    }
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+__attribute__((target("avx512f")))
+static void axpy_avx512(float *y, float a, const float *x, int64_t n) {
+    __m512 av = _mm512_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(av, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+float pk_dot_f32(const float *a, const float *b, int64_t n) {
+    if (pk_current_path() == PK_PATH_AVX512BF16) return dot_avx512(a, b, n);
+    float s = 0;
+    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+void pk_axpy_f32(float *y, float a, const float *x, int64_t n) {
+    if (pk_current_path() == PK_PATH_AVX512BF16) { axpy_avx512(y, a, x, n); return; }
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}

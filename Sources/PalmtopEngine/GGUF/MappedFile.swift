@@ -1,0 +1,37 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A read-only memory mapping of a whole file; unmapped when the last reference goes away.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let base: UnsafeRawPointer
+    public let size: Int
+
+    public init(path: String) throws {
+        self.path = path
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw GGUFError(path: path, problem: "cannot open file (\(String(cString: strerror(errno))))") }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw GGUFError(path: path, problem: "is a directory, not a GGUF file") }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw GGUFError(path: path, problem: "cannot open file (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        let size = Int(st.st_size)
+        guard size > 0 else { throw GGUFError(path: path, problem: "file is empty") }
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw GGUFError(path: path, problem: "cannot map file (\(String(cString: strerror(errno))))")
+        }
+        self.base = UnsafeRawPointer(p)
+        self.size = size
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+}
+
+/// A problem with a model file: always names the file, printed as one line.
+public struct GGUFError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let problem: String
+    public var description: String { "\(path): \(problem)" }
+}

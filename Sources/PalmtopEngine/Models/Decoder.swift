@@ -1,0 +1,169 @@
+import Foundation
+import CKernels
+
+/// Which positions of a batch need logits: generating needs the last; scoring and echo need all.
+public enum LogitsRequest: Sendable { case none, last, all }
+
+/// A named intermediate for tests and debugging: (name, layer, token index in batch, values).
+public typealias TapHandler = (String, Int, Int, UnsafeBufferPointer<Float>) -> Void
+
+/// The config-driven decoder: one forward pass for PaLM, Gemma 3 and Llama. It reads top to bottom like
+/// the papers: embed → per layer (norm → attention → [post-norm] → residual, norm → MLP → [post-norm]
+/// → residual, or both branches from one norm for PaLM) → final norm → logits.
+public final class Decoder: @unchecked Sendable {
+    public let config: ModelConfig
+    public let weights: ModelWeights
+    let ops: MatrixOps
+    private let scratch = ActivationScratch()
+    private var capacity = 0
+    // Activations for a batch of T tokens (row-major, one row per token).
+    private var x = UnsafeMutablePointer<Float>.allocate(capacity: 1)      // [T, d]
+    private var h = UnsafeMutablePointer<Float>.allocate(capacity: 1)      // [T, d]
+    private var q = UnsafeMutablePointer<Float>.allocate(capacity: 1)      // [T, qDim]
+    private var k = UnsafeMutablePointer<Float>.allocate(capacity: 1)      // [T, kvDim]
+    private var v = UnsafeMutablePointer<Float>.allocate(capacity: 1)      // [T, kvDim]
+    private var att = UnsafeMutablePointer<Float>.allocate(capacity: 1)    // [T, qDim]
+    private var proj = UnsafeMutablePointer<Float>.allocate(capacity: 1)   // [T, d]
+    private var gate = UnsafeMutablePointer<Float>.allocate(capacity: 1)   // [T, ffn]
+    private var up = UnsafeMutablePointer<Float>.allocate(capacity: 1)     // [T, ffn]
+    private var mlp = UnsafeMutablePointer<Float>.allocate(capacity: 1)    // [T, d]
+    private var scores: [UnsafeMutablePointer<Float>] = []                 // per thread [context]
+    private var logitRows = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private var logitCapacity = 0
+    public var tap: TapHandler?
+
+    /// Largest batch one forward call takes; longer prompts are split by the session.
+    public static let maxBatch = 128
+
+    init(config: ModelConfig, weights: ModelWeights, pool: ThreadPool) {
+        self.config = config
+        self.weights = weights
+        ops = MatrixOps(pool: pool)
+    }
+
+    deinit {
+        for p in [x, h, q, k, v, att, proj, gate, up, mlp, logitRows] { p.deallocate() }
+        scores.forEach { $0.deallocate() }
+    }
+
+    private func reserve(tokens: Int, context: Int) {
+        if tokens > capacity {
+            let c = config
+            for p in [x, h, q, k, v, att, proj, gate, up, mlp] { p.deallocate() }
+            x = .allocate(capacity: tokens * c.embeddingLength); h = .allocate(capacity: tokens * c.embeddingLength)
+            q = .allocate(capacity: tokens * c.qDim); k = .allocate(capacity: tokens * c.kvDim); v = .allocate(capacity: tokens * c.kvDim)
+            att = .allocate(capacity: tokens * c.qDim); proj = .allocate(capacity: tokens * c.embeddingLength)
+            gate = .allocate(capacity: tokens * c.feedForwardLength); up = .allocate(capacity: tokens * c.feedForwardLength)
+            mlp = .allocate(capacity: tokens * c.embeddingLength)
+            capacity = tokens
+        }
+        if scores.isEmpty {
+            scores = (0..<ops.pool.threadCount).map { _ in .allocate(capacity: context) }
+        }
+    }
+
+    /// Runs `tokens` at positions cache.count ..< cache.count + tokens.count, appends their keys and values
+    /// to `cache`, and hands each requested logit row to `onLogits(batchIndex, row)`.
+    func forward(_ tokens: [Int], cache: KVCache, logits request: LogitsRequest,
+                 onLogits: (Int, UnsafeBufferPointer<Float>) -> Void) {
+        let c = config, T = tokens.count, d = c.embeddingLength, start = cache.count
+        precondition(T > 0 && T <= Decoder.maxBatch && start + T <= cache.capacity)
+        reserve(tokens: T, context: cache.capacity)
+        let x = x, h = h, q = q, k = k, v = v, att = att
+
+        for (t, id) in tokens.enumerated() {
+            let row = weights.tokenEmbedding.row(id)
+            for i in 0..<d { x[t * d + i] = Dequantize.float(bf16: row[i]) * c.embeddingScale }
+        }
+
+        for (l, w) in weights.layers.enumerated() {
+            let sliding = c.isSliding(layer: l)
+            Blocks.rmsNorm(x, w.attnNorm, eps: c.rmsEpsilon, rows: T, n: d, into: h)
+            emit("attn_norm", l, h, T, d)
+            ops.multiply(w.wq, h, tokens: T, into: q, scratch: scratch)
+            ops.multiply(w.wk, h, tokens: T, into: k, scratch: scratch)
+            ops.multiply(w.wv, h, tokens: T, into: v, scratch: scratch)
+            let base = sliding ? c.ropeBaseLocal : c.ropeBase
+            for t in 0..<T {
+                if let qn = w.qNorm, let kn = w.kNorm {
+                    Blocks.rmsNorm(q + t * c.qDim, qn, eps: c.rmsEpsilon, rows: c.headCount, n: c.headDim, into: q + t * c.qDim)
+                    Blocks.rmsNorm(k + t * c.kvDim, kn, eps: c.rmsEpsilon, rows: c.kvHeadCount, n: c.headDim, into: k + t * c.kvDim)
+                }
+                Blocks.rope(q + t * c.qDim, heads: c.headCount, headDim: c.headDim, pos: start + t, base: base, style: c.ropeStyle)
+                Blocks.rope(k + t * c.kvDim, heads: c.kvHeadCount, headDim: c.headDim, pos: start + t, base: base, style: c.ropeStyle)
+                cache.key(layer: l, position: start + t).update(from: k + t * c.kvDim, count: c.kvDim)
+                cache.value(layer: l, position: start + t).update(from: v + t * c.kvDim, count: c.kvDim)
+            }
+            attention(layer: l, sliding: sliding, tokens: T, start: start, cache: cache)
+            emit("attn_out_heads", l, att, T, c.qDim)
+            ops.multiply(w.wo, att, tokens: T, into: proj, scratch: scratch)
+            if let pn = w.postAttnNorm { Blocks.rmsNorm(proj, pn, eps: c.rmsEpsilon, rows: T, n: d, into: proj) }
+            emit("attn_out", l, proj, T, d)
+
+            if c.parallelBlock {
+                feedForward(w, input: h, tokens: T)
+                for i in 0..<T * d { x[i] += proj[i] + mlp[i] }
+            } else {
+                for i in 0..<T * d { x[i] += proj[i] }
+                Blocks.rmsNorm(x, w.ffnNorm!, eps: c.rmsEpsilon, rows: T, n: d, into: h)
+                emit("ffn_norm", l, h, T, d)
+                feedForward(w, input: h, tokens: T)
+                for i in 0..<T * d { x[i] += mlp[i] }
+            }
+            emit("ffn_out", l, mlp, T, d)
+            emit("l_out", l, x, T, d)
+        }
+
+        let first: Int
+        switch request {
+        case .none: return
+        case .last: first = T - 1
+        case .all: first = 0
+        }
+        let n = T - first
+        Blocks.rmsNorm(x + first * d, weights.outputNorm, eps: c.rmsEpsilon, rows: n, n: d, into: h)
+        emit("result_norm", -1, h, n, d)
+        let vocab = weights.output.rows
+        if logitCapacity < n * vocab {
+            logitRows.deallocate()
+            logitRows = .allocate(capacity: n * vocab)
+            logitCapacity = n * vocab
+        }
+        ops.multiply(weights.output, h, tokens: n, into: logitRows, scratch: scratch)
+        for i in 0..<n { onLogits(first + i, UnsafeBufferPointer(start: logitRows + i * vocab, count: vocab)) }
+    }
+
+    private func feedForward(_ w: LayerWeights, input: UnsafeMutablePointer<Float>, tokens T: Int) {
+        let c = config
+        ops.multiply(w.wGate, input, tokens: T, into: gate, scratch: scratch)
+        ops.multiply(w.wUp, input, tokens: T, into: up, scratch: scratch)
+        Blocks.gatedActivation(gate, up, count: T * c.feedForwardLength, c.mlpActivation)
+        ops.multiply(w.wDown, gate, tokens: T, into: mlp, scratch: scratch)
+        if let pn = w.postFfnNorm { Blocks.rmsNorm(mlp, pn, eps: c.rmsEpsilon, rows: T, n: c.embeddingLength, into: mlp) }
+    }
+
+    /// Causal attention of every (token, head) pair of the batch, spread over the pool.
+    private func attention(layer: Int, sliding: Bool, tokens T: Int, start: Int, cache: KVCache) {
+        let c = config
+        let groups = c.headCount / c.kvHeadCount
+        let window = sliding ? c.slidingWindow ?? Int.max : Int.max
+        let q = q, att = att, scores = scores
+        let units = T * c.headCount
+        ops.pool.runParts { part in
+            let lo = units * part / self.ops.pool.threadCount, hi = units * (part + 1) / self.ops.pool.threadCount
+            for u in lo..<hi {
+                let t = u / c.headCount, head = u % c.headCount
+                let pos = start + t
+                let first = window == Int.max ? 0 : max(0, pos - window + 1)
+                Blocks.attendHead(q: q + t * c.qDim + head * c.headDim, cache: cache, layer: layer,
+                                  kvOffset: (head / groups) * c.headDim, headDim: c.headDim, range: first...pos,
+                                  scale: c.attentionScale, scores: scores[part], out: att + t * c.qDim + head * c.headDim)
+            }
+        }
+    }
+
+    private func emit(_ name: String, _ layer: Int, _ p: UnsafeMutablePointer<Float>, _ rows: Int, _ n: Int) {
+        guard let tap else { return }
+        for r in 0..<rows { tap(name, layer, r, UnsafeBufferPointer(start: p + r * n, count: n)) }
+    }
+}

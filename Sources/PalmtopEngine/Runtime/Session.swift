@@ -1,0 +1,208 @@
+import Foundation
+import Synchronization
+import PalmtopSampling
+import PalmtopTokenizers
+
+/// A prompt token's log-probability given the tokens before it (echo / scoring).
+public struct PromptTokenScore: Sendable {
+    public var id: Int
+    public var text: String
+    /// nil for the first token, which has no prefix.
+    public var logprob: Float?
+    public var top: [TokenAlternative]
+}
+
+/// A candidate continuation's likelihood (the PaLM paper's rank classification).
+public struct ChoiceScore: Sendable, Codable {
+    public var choice: String
+    public var tokenCount: Int
+    public var sumLogprob: Float
+    public var meanLogprob: Float { tokenCount > 0 ? sumLogprob / Float(tokenCount) : 0 }
+}
+
+/// How much of a prompt was served from the KV cache.
+public struct PrefillStats: Sendable {
+    public var reused: Int
+    public var computed: Int
+    public var seconds: Double
+}
+
+/// One conversation with a model: owns the KV cache and the tokens it holds, reuses the longest common
+/// token prefix between calls (edited few-shot prompts recompute only what changed), and runs
+/// generation and scoring. Not thread-safe except `cancel()`, which any thread may call.
+public final class Session: @unchecked Sendable {
+    public let model: Model
+    public let contextLimit: Int
+    public private(set) var cache: KVCache
+    /// Tokens whose keys and values are in the cache, in order.
+    public private(set) var cachedTokens: [Int] = []
+    private let cancelled = Atomic<Bool>(false)
+    /// Running totals of prompt tokens served from the cache and computed, across calls.
+    public private(set) var totalReused = 0
+    public private(set) var totalComputed = 0
+
+    public init(model: Model, contextLimit: Int? = nil) {
+        self.model = model
+        let limit = min(contextLimit ?? 4096, model.config.contextLength)
+        self.contextLimit = max(limit, 1)
+        cache = KVCache(layers: model.config.layerCount, capacity: self.contextLimit, kvDim: model.config.kvDim)
+    }
+
+    /// Stops the running generation after the current token (safe from any thread or signal handler).
+    public func cancel() { cancelled.store(true, ordering: .sequentiallyConsistent) }
+    var isCancelled: Bool { cancelled.load(ordering: .sequentiallyConsistent) }
+
+    /// Forgets everything cached.
+    public func reset() {
+        cache.truncate(to: 0)
+        cachedTokens = []
+    }
+
+    /// Makes the cache hold exactly `tokens`, recomputing only after the longest common prefix, and
+    /// returns the logit rows the request asks for (for `.all`: rows for positions from `logitsFrom`).
+    @discardableResult
+    public func prefill(_ tokens: [Int], logits request: LogitsRequest = .last, logitsFrom: Int = 0,
+                        onLogits: (Int, UnsafeBufferPointer<Float>) -> Void = { _, _ in }) throws -> PrefillStats {
+        guard !tokens.isEmpty else { throw EngineError.emptyPrompt }
+        guard tokens.count <= contextLimit else { throw EngineError.promptTooLong(tokens: tokens.count, limit: contextLimit) }
+        let t0 = Date()
+        var common = 0
+        while common < min(tokens.count, cachedTokens.count) && tokens[common] == cachedTokens[common] { common += 1 }
+        // The last prompt token (or the first whose logits are wanted) must run again to produce logits.
+        if request == .last { common = min(common, tokens.count - 1) }
+        if request == .all { common = min(common, max(logitsFrom - 1, 0)) }
+        cache.truncate(to: common)
+        cachedTokens = Array(tokens[..<common])
+        var position = common
+        // Logits for 262k-word vocabularies are 1 MB a row: take smaller batches when every row is needed.
+        let batch = request == .all ? 32 : Decoder.maxBatch
+        while position < tokens.count {
+            if isCancelled { throw EngineError.cancelled }
+            let end = min(position + batch, tokens.count)
+            let chunk = Array(tokens[position..<end])
+            let isLast = end == tokens.count
+            let chunkRequest: LogitsRequest = request == .all && end > logitsFrom - 1 ? .all : (isLast && request == .last ? .last : .none)
+            model.decoder.forward(chunk, cache: cache, logits: chunkRequest) { i, row in onLogits(position + i, row) }
+            cache.advance(to: end)
+            cachedTokens += chunk
+            position = end
+        }
+        totalReused += common
+        totalComputed += tokens.count - common
+        return PrefillStats(reused: common, computed: tokens.count - common, seconds: Date().timeIntervalSince(t0))
+    }
+
+    /// Generates from `prompt`, calling `onToken` for each token as it is made (return false to stop).
+    /// `forced` tokens are emitted first instead of sampling (branching to an alternative in the inspector).
+    public func generate(prompt: [Int], settings: SamplingSettings, topN: Int = 10, forced: [Int] = [],
+                         onToken: (TokenEvent) -> Bool) throws -> GenerationSummary {
+        do { try settings.validate() } catch { throw EngineError.invalidSettings("\(error)") }
+        cancelled.store(false, ordering: .sequentiallyConsistent)
+        var last: [Float] = []
+        let stats = try prefill(prompt, logits: .last) { _, row in last = Array(row) }
+        var chain = SamplerChain(settings)
+        chain.prime(prompt.suffix(max(settings.repeatLastN, 0)))
+        var stopper = StopMatcher(settings.stop)
+        var utf8 = UTF8Accumulator()
+        var summary = GenerationSummary(stopReason: .maxTokens, promptTokens: prompt.count, reusedTokens: stats.reused,
+                                        computedTokens: stats.computed, generatedTokens: 0, prefillSeconds: stats.seconds,
+                                        decodeSeconds: 0, text: "")
+        let tokenizer = model.tokenizer
+        let decodeStart = Date()
+        var firstTokenTime: Date?
+        func alternative(_ id: Int, _ lp: Float) -> TokenAlternative {
+            TokenAlternative(id: id, text: tokenizer.decode([id], special: true), logprob: lp)
+        }
+        while summary.generatedTokens < settings.maxTokens {
+            if isCancelled { summary.stopReason = .cancelled; break }
+            if cachedTokens.count >= contextLimit { summary.stopReason = .contextFull; break }
+            let (id, event) = last.withUnsafeBufferPointer { row -> (Int, TokenEvent) in
+                let (lse, entropy) = Logprobs.logSumExpAndEntropy(row)
+                let topRaw = topEntries(row, topN).map { alternative($0.id, $0.logit - lse) }
+                var candidates = Candidates(allLogits: row)
+                chain.apply(&candidates)
+                let probs = candidates.probabilities()
+                let forcedID = summary.generatedTokens < forced.count ? forced[summary.generatedTokens] : nil
+                let index = forcedID.flatMap { f in candidates.ids.firstIndex(of: f) } ?? (forcedID == nil ? chain.sample(candidates) : -1)
+                let id = forcedID ?? candidates.ids[index]
+                let order = probs.indices.sorted { probs[$0] > probs[$1] }.prefix(topN)
+                let topPost = order.map { alternative(candidates.ids[$0], Foundation.log(probs[$0])) }
+                let post = index >= 0 ? Foundation.log(probs[index]) : -Float.infinity
+                return (id, TokenEvent(id: id, bytes: tokenizer.bytes(of: id, special: false), text: "", logprob: row[id] - lse,
+                                       postLogprob: post, topRaw: topRaw, topPost: Array(topPost), entropy: entropy,
+                                       position: cachedTokens.count))
+            }
+            chain.accept(id)
+            summary.generatedTokens += 1
+            if firstTokenTime == nil { firstTokenTime = Date() }
+            if tokenizer.endOfGenerationIDs.contains(id) {
+                summary.stopReason = .eos
+                var e = event
+                e.text = stopper.flush() + utf8.flush()
+                summary.text += e.text
+                _ = onToken(e)
+                break
+            }
+            var e = event
+            let (shown, stopped) = stopper.feed(utf8.append(event.bytes))
+            e.text = shown
+            summary.text += shown
+            let keepGoing = onToken(e)
+            if stopped { summary.stopReason = .stop; break }
+            if !keepGoing { summary.stopReason = .cancelled; break }
+            if summary.generatedTokens >= settings.maxTokens { break }
+            if cachedTokens.count >= contextLimit { summary.stopReason = .contextFull; break }
+            model.decoder.forward([id], cache: cache, logits: .last) { _, row in last = Array(row) }
+            cache.advance(to: cachedTokens.count + 1)
+            cachedTokens.append(id)
+        }
+        if summary.stopReason != .stop && summary.stopReason != .eos {
+            let rest = utf8.flush()
+            let tail = stopper.feed(rest).emit + stopper.flush()
+            summary.text += tail
+        }
+        summary.decodeSeconds = firstTokenTime.map { Date().timeIntervalSince($0) } ?? Date().timeIntervalSince(decodeStart)
+        return summary
+    }
+
+    /// Each prompt token's log-probability given its prefix (the first token has none).
+    public func promptLogprobs(_ tokens: [Int], topN: Int = 0) throws -> [PromptTokenScore] {
+        var scores = tokens.map { PromptTokenScore(id: $0, text: model.tokenizer.decode([$0], special: true), logprob: nil, top: []) }
+        guard tokens.count > 1 else { return scores }
+        let tokenizer = model.tokenizer
+        try prefill(tokens, logits: .all, logitsFrom: 0) { i, row in
+            guard i + 1 < tokens.count else { return }
+            let lse = Logprobs.logSumExp(row)
+            scores[i + 1].logprob = row[tokens[i + 1]] - lse
+            if topN > 0 {
+                scores[i + 1].top = topEntries(row, topN).map {
+                    TokenAlternative(id: $0.id, text: tokenizer.decode([$0.id], special: true), logprob: $0.logit - lse)
+                }
+            }
+        }
+        return scores
+    }
+
+    /// Rank classification: the summed log-probability of each choice's tokens given the prompt.
+    /// Prompt and choice are tokenized together; the choice's tokens are those after the longest common
+    /// token prefix with the prompt alone (normally exactly the prompt's tokens). The prompt's KV cache
+    /// is reused across choices.
+    public func score(prompt: String, choices: [String], parseSpecial: Bool = true) throws -> [ChoiceScore] {
+        let promptTokens = model.encode(prompt, parseSpecial: parseSpecial)
+        guard !prompt.isEmpty else { throw EngineError.emptyPrompt }
+        var results: [ChoiceScore] = []
+        for choice in choices {
+            let joint = model.encode(prompt + choice, parseSpecial: parseSpecial)
+            var common = 0
+            while common < min(joint.count, promptTokens.count) && joint[common] == promptTokens[common] { common += 1 }
+            common = max(common, 1)
+            var sum: Float = 0
+            try prefill(joint, logits: .all, logitsFrom: common - 1) { i, row in
+                guard i >= common - 1, i + 1 < joint.count else { return }
+                sum += row[joint[i + 1]] - Logprobs.logSumExp(row)
+            }
+            results.append(ChoiceScore(choice: choice, tokenCount: joint.count - common, sumLogprob: sum))
+        }
+        return results
+    }
+}

@@ -1,0 +1,84 @@
+import CKernels
+
+/// A row-major bf16 matrix owned by the engine: `rows` outputs × `cols` inputs (a GGUF weight with
+/// dims [cols, rows]), 64-byte aligned for the kernels.
+public final class BF16Matrix: @unchecked Sendable {
+    public let rows: Int
+    public let cols: Int
+    public let storage: UnsafeMutablePointer<UInt16>
+
+    public init(rows: Int, cols: Int) {
+        self.rows = rows
+        self.cols = cols
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(rows * cols, 1) * 2, alignment: 64)
+        storage = raw.bindMemory(to: UInt16.self, capacity: max(rows * cols, 1))
+    }
+
+    deinit { UnsafeMutableRawPointer(storage).deallocate() }
+
+    public var byteCount: Int { rows * cols * 2 }
+
+    public func row(_ r: Int) -> UnsafeMutablePointer<UInt16> { storage + r * cols }
+}
+
+/// Matrix products over the thread pool: decode (one token) streams rows; prefill (many tokens) uses
+/// the register-tiled bf16 kernel on activations split once into bf16 high and low halves.
+public struct MatrixOps {
+    public let pool: ThreadPool
+
+    /// y[t][r] = W[r] · x[t] for `tokens` rows of `x` (stride W.cols) into `y` (stride `ldy`), rows [r0, r1).
+    public func multiply(_ w: BF16Matrix, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>,
+                         ldy: Int? = nil, rows: Range<Int>? = nil, scratch: ActivationScratch) {
+        let range = rows ?? 0..<w.rows
+        let ldy = ldy ?? w.rows
+        let cols = w.cols
+        let wp = w.storage
+        if tokens == 1 {
+            pool.parallelFor(range.count, grain: 64) { part in
+                pk_matvec_bf16(wp, x, y - range.lowerBound, Int64(range.lowerBound + part.lowerBound),
+                               Int64(range.lowerBound + part.upperBound), Int64(cols))
+            }
+            return
+        }
+        scratch.reserve(tokens * cols)
+        let hi = scratch.hi, lo = scratch.lo
+        pk_split_bf16(x, hi, lo, Int64(tokens * cols))
+        let base = range.lowerBound
+        pool.parallelFor(range.count, grain: 16) { part in
+            pk_matmul_bf16(wp, x, hi, lo, y - base, Int64(ldy), Int64(base + part.lowerBound), Int64(base + part.upperBound),
+                           Int64(tokens), Int64(cols))
+        }
+    }
+}
+
+/// Reusable buffers for the bf16 halves of a batch of activations.
+public final class ActivationScratch {
+    private(set) var hi: UnsafeMutablePointer<UInt16>
+    private(set) var lo: UnsafeMutablePointer<UInt16>
+    private var capacity: Int
+
+    public init() {
+        capacity = 0
+        hi = .allocate(capacity: 1)
+        lo = .allocate(capacity: 1)
+    }
+
+    deinit { hi.deallocate(); lo.deallocate() }
+
+    func reserve(_ n: Int) {
+        guard n > capacity else { return }
+        hi.deallocate(); lo.deallocate()
+        hi = .allocate(capacity: n)
+        lo = .allocate(capacity: n)
+        capacity = n
+    }
+}
+
+/// The kernel implementation in use: "avx512bf16", "avx2" or "portable".
+public var kernelPathName: String {
+    switch pk_current_path() {
+    case PK_PATH_AVX512BF16: return "avx512bf16"
+    case PK_PATH_AVX2: return "avx2"
+    default: return "portable"
+    }
+}

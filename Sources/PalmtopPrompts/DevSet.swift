@@ -1,0 +1,41 @@
+import Foundation
+
+/// One dev-set item: an input with an expected output (exact-match) or choices and an answer (rank-choices).
+public struct DevItem: Codable, Sendable, Equatable {
+    public var input: String
+    public var output: String?
+    public var choices: [String]?
+    public var answer: String?
+}
+
+extension PromptFile {
+    /// The dev set next to the prompt file (or the one given), validated line by line.
+    public func loadDevSet(override: String? = nil) throws -> [DevItem] {
+        let base = path.map { ($0 as NSString).deletingLastPathComponent } ?? "."
+        guard let rel = override ?? devPath else { return [] }
+        let file = override ?? (rel.hasPrefix("/") ? rel : (base as NSString).appendingPathComponent(rel))
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw PromptFileError(path: file, line: nil, message: "cannot read the dev set")
+        }
+        var items: [DevItem] = []
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            do {
+                let item = try JSONDecoder().decode(DevItem.self, from: Data(line.utf8))
+                switch scoring {
+                case .exactMatch where item.output == nil:
+                    throw PromptFileError(path: file, line: i + 1, message: "an exact-match item needs 'output'")
+                case .rankChoices where item.choices == nil || item.answer == nil || !(item.choices ?? []).contains(item.answer ?? ""):
+                    throw PromptFileError(path: file, line: i + 1, message: "a rank-choices item needs 'choices' and an 'answer' among them")
+                default: break
+                }
+                items.append(item)
+            } catch let e as PromptFileError {
+                throw e
+            } catch {
+                throw PromptFileError(path: file, line: i + 1, message: "not a valid dev item: \(error)")
+            }
+        }
+        return items
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import PalmtopSampling
+import Yams
+
+/// One worked example of a few-shot prompt: field values for the template, and whether it is used.
+public struct Exemplar: Sendable, Equatable {
+    public var fields: [String: String]
+    public var enabled: Bool
+    public init(fields: [String: String], enabled: Bool = true) {
+        self.fields = fields
+        self.enabled = enabled
+    }
+}
+
+/// How an answer is pulled out of generated text for exact-match scoring.
+public enum AnswerExtractor: Sendable, Equatable {
+    case lastNumber
+    case firstLine
+    case regex(String)
+}
+
+/// How a prompt's dev set is scored.
+public enum ScoringMethod: String, Sendable { case exactMatch = "exact-match", rankChoices = "rank-choices" }
+
+/// complete: plain continuation (base models); chat: rendered through the model's chat template.
+public enum PromptMode: String, Sendable { case complete, chat }
+
+/// A few-shot prompt from the library (`prompts/NAME.yaml`): instruction, exemplar template,
+/// exemplars, query template, answer extraction, sampling and a dev set.
+public struct PromptFile: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    public var model: String
+    public var mode: PromptMode
+    public var instruction: String?
+    public var template: String
+    public var separator: String
+    public var query: String
+    public var exemplars: [Exemplar]
+    public var extractor: AnswerExtractor?
+    public var sampling: SamplingSettings
+    public var scoring: ScoringMethod
+    public var choiceTemplate: String
+    /// The dev set file, relative to the prompt file, as written.
+    public var devPath: String?
+    /// Where the prompt was loaded from.
+    public var path: String?
+
+    /// Template fields that may appear in `template`.
+    public static let exemplarFields = ["input", "reasoning", "output"]
+}
+
+/// A problem in a prompt file, with file and line.
+public struct PromptFileError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let line: Int?
+    public let message: String
+    public var description: String { "\(path)\(line.map { ":\($0)" } ?? ""): \(message)" }
+}
+
+/// The directory holding the shipped library: `PALMTOP_PROMPTS`, else `prompts/` next to the current
+/// directory or the executable's package.
+public enum PromptLibrary {
+    public static func directory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let dir = environment["PALMTOP_PROMPTS"] { return URL(fileURLWithPath: dir) }
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("prompts")
+        if FileManager.default.fileExists(atPath: cwd.path) { return cwd }
+        // The release binary lives in .build/release/ of the checkout.
+        var exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = exe.appendingPathComponent("prompts")
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("README.md").path) { return candidate }
+            exe = exe.deletingLastPathComponent()
+        }
+        return cwd
+    }
+
+    /// Names of the prompts in the library, sorted.
+    public static func names(in dir: URL = directory()) -> [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return files.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import PalmtopEngine
+
+/// Where a span of the assembled prompt came from, so the editor can mark each part.
+public enum SpanSource: Sendable, Equatable {
+    case instruction, exemplar(Int), separator, query, template
+}
+
+/// The assembled prompt and its spans (ranges in `text`, in order).
+public struct RenderedPrompt: Sendable {
+    public var text: String
+    public var spans: [(source: SpanSource, range: Range<String.Index>)]
+}
+
+extension PromptFile {
+    public var enabledExemplars: [Exemplar] { exemplars.filter(\.enabled) }
+
+    static func fill(_ template: String, _ fields: [String: String]) -> String {
+        var out = template
+        for (k, v) in fields { out = out.replacingOccurrences(of: "{\(k)}", with: v) }
+        return out
+    }
+
+    /// The prompt text for a query (complete mode, or chat mode through `chatTemplate`).
+    public func render(query input: String, chatTemplate: ChatTemplate? = nil) -> String {
+        renderWithSpans(query: input, chatTemplate: chatTemplate).text
+    }
+
+    public func renderWithSpans(query input: String, chatTemplate: ChatTemplate? = nil) -> RenderedPrompt {
+        var text = ""
+        var spans: [(SpanSource, Range<String.Index>)] = []
+        func add(_ s: String, _ source: SpanSource) {
+            let start = text.endIndex
+            text += s
+            spans.append((source, start..<text.endIndex))
+        }
+        if mode == .chat, let chatTemplate {
+            var messages: [ChatMessage] = []
+            if let instruction { messages.append(ChatMessage(role: .system, content: instruction)) }
+            for e in enabledExemplars {
+                messages.append(ChatMessage(role: .user, content: Self.fill(template, e.fields)))
+                messages.append(ChatMessage(role: .assistant, content: e.fields["output"] ?? ""))
+            }
+            messages.append(ChatMessage(role: .user, content: Self.fill(query, ["input": input])))
+            add(chatTemplate.render(messages, defaultSystem: chatTemplate.defaultSystemPrompt), .template)
+            return RenderedPrompt(text: text, spans: spans)
+        }
+        if let instruction {
+            add(instruction, .instruction)
+            add(separator, .separator)
+        }
+        for (i, e) in exemplars.enumerated() where e.enabled {
+            add(Self.fill(template, e.fields), .exemplar(i))
+            add(separator, .separator)
+        }
+        add(Self.fill(query, ["input": input]), .query)
+        return RenderedPrompt(text: text, spans: spans)
+    }
+
+    /// The continuation text scored for a choice in rank classification.
+    public func choiceText(_ choice: String) -> String { Self.fill(choiceTemplate, ["choice": choice]) }
+}
+
+extension AnswerExtractor {
+    /// The answer in generated text, or nil when there is none.
+    public func extract(_ text: String) -> String? {
+        switch self {
+        case .firstLine:
+            return text.split(separator: "\n", omittingEmptySubsequences: true)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
+        case .lastNumber:
+            let re = try! NSRegularExpression(pattern: "-?[0-9][0-9,]*(\\.[0-9]+)?")
+            let ns = text as NSString
+            guard let m = re.matches(in: text, range: NSRange(location: 0, length: ns.length)).last else { return nil }
+            var s = ns.substring(with: m.range).replacingOccurrences(of: ",", with: "")
+            if s.hasSuffix(".") { s.removeLast() }
+            return s
+        case .regex(let pattern):
+            guard let re = try? NSRegularExpression(pattern: pattern) else { return nil }
+            let ns = text as NSString
+            guard let m = re.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) else { return nil }
+            let r = m.numberOfRanges > 1 ? m.range(at: 1) : m.range
+            return r.location == NSNotFound ? nil : ns.substring(with: r)
+        }
+    }
+
+    /// Exact-match comparison: trimmed, lowercased, one trailing period dropped.
+    public static func normalize(_ s: String) -> String {
+        var t = s.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        if t.hasSuffix(".") { t.removeLast() }
+        return t.trimmingCharacters(in: .whitespaces)
+    }
+}

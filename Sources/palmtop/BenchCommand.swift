@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import PalmtopEngine
+
+/// `palmtop bench`: load time, prefill and decode speed, and prefix reuse, in the llama-bench style.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure load, prefill (pp) and decode (tg) speed.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(name: .customShort("p"), help: "Prompt tokens for the prefill test.") var promptTokens: Int = 512
+    @Option(name: .customShort("n"), help: "Tokens for the decode test.") var generateTokens: Int = 128
+    @Option(name: .shortAndLong, help: "Repetitions (the median is reported).") var repetitions: Int = 3
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let model = try modelOptions.load()
+        let session = Session(model: model, contextLimit: max(modelOptions.ctx, promptTokens + generateTokens + 8))
+        // A fixed pseudo-random prompt of ordinary tokens (not the first ids, which are often special).
+        var rng = SeededRandom(seed: 7)
+        let vocab = model.config.vocabularySize
+        let prompt = [model.tokenizer.bosID ?? 1] + (1..<promptTokens).map { _ in 1000 + Int(rng.next() % UInt64(vocab / 4)) }
+        var prefill: [Double] = [], decode: [Double] = []
+        for _ in 0..<max(repetitions, 1) {
+            session.reset()
+            let t0 = Date()
+            try session.prefill(prompt, logits: .last)
+            prefill.append(Double(promptTokens) / Date().timeIntervalSince(t0))
+            session.reset()
+            var tokens = [prompt[0]]
+            try session.prefill(tokens, logits: .last)
+            let t1 = Date()
+            for i in 0..<generateTokens {
+                tokens.append(prompt[1 + i % (promptTokens - 1)])
+                try session.prefill(tokens, logits: .last)
+            }
+            decode.append(Double(generateTokens) / Date().timeIntervalSince(t1))
+        }
+        // Prefix reuse: change the last 5% of the prompt and re-run it.
+        session.reset()
+        try session.prefill(prompt, logits: .last)
+        var edited = prompt
+        for i in (promptTokens * 95 / 100)..<promptTokens { edited[i] = 1000 + (edited[i] + 17) % (vocab / 4) }
+        let t2 = Date()
+        let stats = try session.prefill(edited, logits: .last)
+        let reuseSeconds = Date().timeIntervalSince(t2)
+
+        func median(_ a: [Double]) -> Double { a.sorted()[a.count / 2] }
+        let pp = median(prefill), tg = median(decode)
+        let bandwidth = Double(model.decoder.weights.bytesPerToken) * tg / 1e9
+        let rss = residentBytes()
+        if json {
+            JSONLine.print(["model": model.name, "threads": modelOptions.threads, "kernel": kernelPathName,
+                            "load_s": model.loadSeconds, "dequantize_s": model.dequantizeSeconds,
+                            "pp\(promptTokens)_tok_s": pp, "tg\(generateTokens)_tok_s": tg, "decode_gb_s": bandwidth,
+                            "prefix_reuse_s": reuseSeconds, "prefix_reused": stats.reused, "prefix_computed": stats.computed,
+                            "cold_prefill_s": Double(promptTokens) / pp, "rss_bytes": rss])
+            return
+        }
+        print("model        \(model.name) (\(model.config.architecture)), threads \(modelOptions.threads), kernels \(kernelPathName)")
+        print(String(format: "load         %.2f s (dequantize %.2f s)", model.loadSeconds, model.dequantizeSeconds))
+        print(String(format: "pp%-4d       %.1f tok/s", promptTokens, pp))
+        print(String(format: "tg%-4d       %.1f tok/s (%.1f GB/s of bf16 weights)", generateTokens, tg, bandwidth))
+        print(String(format: "prefix reuse %.3f s for %d new tokens after %d reused (cold prefill %.3f s)", reuseSeconds, stats.computed, stats.reused, Double(promptTokens) / pp))
+        print(String(format: "resident     %.0f MB", Double(rss) / 1e6))
+    }
+}
+
+/// Resident set size from /proc (Linux).
+func residentBytes() -> Int {
+    guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = s.split(separator: " ")
+    return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import PalmtopEngine
+import PalmtopPrompts
+
+/// `palmtop eval`: run a library prompt over its dev set and report accuracy.
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Score a prompt-library prompt on its dev set.")
+
+    @Argument(help: "A prompt name in prompts/ or a path to a prompt file.") var prompt: String
+    @Option(name: .shortAndLong, help: "Model (default: the prompt's preferred model).") var model: String?
+    @Option(help: "A JSONL dev set to use instead of the prompt's own.") var data: String?
+    @Option(help: "Evaluate only the first N items.") var limit: Int?
+    @Option(help: "Use only the first K exemplars (0 = zero-shot).") var shots: Int?
+    @Option(help: "Worker threads.") var threads: Int = ThreadPool.defaultThreadCount
+    @Flag(help: "Print JSON lines (one per item, then a summary).") var json = false
+
+    func run() throws {
+        var file = try PromptFile.load(nameOrPath: prompt)
+        if let shots {
+            for i in file.exemplars.indices { file.exemplars[i].enabled = file.exemplars[i].enabled && i < shots }
+        }
+        var items = try file.loadDevSet(override: data)
+        if let limit { items = Array(items.prefix(max(limit, 0))) }
+        let loaded = try Model(path: try ModelStore().resolve(model ?? file.model), threads: threads)
+        let session = Session(model: loaded)
+        InterruptHandler.install(for: session)
+        let tty = isatty(STDERR_FILENO) != 0 && !json
+        let summary = try Evaluator(prompt: file, session: session).run(items: items) { r in
+            if json {
+                var o: [String: Any] = ["index": r.index, "input": r.input, "expected": r.expected, "predicted": r.predicted, "correct": r.correct]
+                if let g = r.generated { o["generated"] = g }
+                if let s = r.choiceScores { o["choices"] = s.map { ["choice": $0.choice, "sum_logprob": Double($0.sumLogprob), "tokens": $0.tokenCount] } }
+                JSONLine.print(o)
+            } else {
+                if tty { FileHandle.standardError.write(Data("\u{1B}[2K\r[\(r.index + 1)/\(items.count)]".utf8)) }
+                print("\(r.correct ? "✓" : "✗") \(r.input.prefix(60).debugDescription) → \(r.predicted.debugDescription) (expected \(r.expected.debugDescription))")
+            }
+        }
+        if tty { FileHandle.standardError.write(Data("\u{1B}[2K\r".utf8)) }
+        let o: [String: Any] = ["accuracy": summary.accuracy, "correct": summary.correct, "total": summary.total,
+                                "method": summary.method.rawValue, "prompt_tokens_reused": summary.promptTokensReused,
+                                "prompt_tokens_computed": summary.promptTokensComputed, "model": loaded.name, "prompt": file.name,
+                                "shots": file.enabledExemplars.count]
+        if json { JSONLine.print(o) } else {
+            print(String(format: "accuracy %.3f (%d/%d, %@), prompt tokens reused %d, computed %d", summary.accuracy, summary.correct,
+                         summary.total, summary.method.rawValue, summary.promptTokensReused, summary.promptTokensComputed))
+        }
+    }
+}

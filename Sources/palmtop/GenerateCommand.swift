@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import PalmtopEngine
+import PalmtopPrompts
+
+/// `palmtop generate`: stream a continuation as text or as JSON lines with log-probabilities.
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Generate a continuation of a prompt.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
+    @Option(name: .shortAndLong, help: "The prompt text.") var prompt: String?
+    @Option(help: "Read the prompt from a file ('-' for stdin).") var promptFile: String?
+    @Option(help: "Render this prompt-library prompt with --input instead of --prompt.") var promptLib: String?
+    @Option(help: "The query input for --prompt-lib.") var input: String?
+    @Option(help: "Alternatives to list per token in jsonl output.") var topLogprobs: Int = 0
+    @Flag(help: "Also print each prompt token's log-probability (jsonl).") var echo = false
+    @Flag(help: "Treat special-token text in the prompt as plain text.") var noSpecial = false
+    @Option(help: "Output format: text or jsonl.") var format: OutputFormat = .text
+
+    enum OutputFormat: String, ExpressibleByArgument { case text, jsonl }
+
+    func validate() throws {
+        let sources = [prompt != nil, promptFile != nil, promptLib != nil].filter { $0 }.count
+        guard sources == 1 else { throw ValidationError("give exactly one of --prompt, --prompt-file or --prompt-lib") }
+        if promptLib != nil && input == nil { throw ValidationError("--prompt-lib needs --input") }
+        guard (0...50).contains(topLogprobs) else { throw ValidationError("--top-logprobs must be between 0 and 50") }
+    }
+
+    func run() throws {
+        var settings = sampling.settings
+        var text: String
+        var modelName = modelOptions.model
+        if let promptLib, let input {
+            let library = try PromptFile.load(nameOrPath: promptLib)
+            text = library.render(query: input)
+            if !sampling.stopWasSet { settings.stop = library.sampling.stop }
+            if modelOptions.model == ModelOptions().model { modelName = library.model }
+        } else {
+            text = try prompt ?? readUTF8(path: promptFile)
+        }
+        guard !text.isEmpty else { throw ValidationError("the prompt is empty") }
+        var options = modelOptions
+        options.model = modelName
+        let model = try options.load()
+        let session = Session(model: model, contextLimit: modelOptions.ctx)
+        InterruptHandler.install(for: session)
+        let tokens = model.encode(text, parseSpecial: !noSpecial)
+        if tokens.count + 1 > session.contextLimit {
+            throw ValidationError(EngineError.promptTooLong(tokens: tokens.count, limit: session.contextLimit).description)
+        }
+        if echo && format == .jsonl {
+            for s in try session.promptLogprobs(tokens, topN: topLogprobs) {
+                var o: [String: Any] = ["token": s.id, "text": s.text, "prompt": true]
+                o["logprob"] = s.logprob.map { Double($0) } ?? NSNull()
+                if topLogprobs > 0 { o["top_logprobs"] = s.top.map { ["token": $0.id, "text": $0.text, "logprob": Double($0.logprob)] } }
+                JSONLine.print(o)
+            }
+        } else if echo {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        let summary = try session.generate(prompt: tokens, settings: settings, topN: max(topLogprobs, 1)) { event in
+            switch format {
+            case .text:
+                FileHandle.standardOutput.write(Data(event.text.utf8))
+            case .jsonl:
+                var o: [String: Any] = ["token": event.id, "text": String(decoding: event.bytes, as: UTF8.self), "logprob": Double(event.logprob)]
+                if topLogprobs > 0 {
+                    o["top_logprobs"] = event.topRaw.prefix(topLogprobs).map { ["token": $0.id, "text": $0.text, "logprob": Double($0.logprob)] }
+                }
+                JSONLine.print(o)
+            }
+            return true
+        }
+        switch format {
+        case .text:
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        case .jsonl:
+            JSONLine.print(["done": true, "stop_reason": summary.stopReason.rawValue, "prompt_tokens": summary.promptTokens,
+                            "generated_tokens": summary.generatedTokens, "text": summary.text,
+                            "prefill_tokens_per_s": summary.prefillTokensPerSecond, "decode_tokens_per_s": summary.decodeTokensPerSecond])
+        }
+        if summary.stopReason == .cancelled { throw ExitCode(130) }
+    }
+}
+
+extension SamplingOptions {
+    /// Whether the user gave --stop (a library prompt's own stop sequences apply otherwise).
+    var stopWasSet: Bool { !stop.isEmpty }
+}

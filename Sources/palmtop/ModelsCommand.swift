@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import PalmtopEngine
+
+/// `palmtop models`: what is installed, with architecture, size and parameter count.
+struct Models: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List installed models.")
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let store = ModelStore()
+        var rows: [[String: Any]] = []
+        for url in store.installed() {
+            var row: [String: Any] = ["name": url.deletingPathExtension().lastPathComponent, "path": url.path]
+            do {
+                let f = try GGUFFile(path: url.path)
+                row["architecture"] = f.architecture ?? "?"
+                row["parameters"] = f.parameterCount
+                row["file_type"] = Dictionary(grouping: f.tensors, by: { $0.type.name }).mapValues(\.count)
+                    .sorted { $0.value > $1.value }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+                row["size_bytes"] = f.mapping.size
+            } catch {
+                row["error"] = "\(error)"
+            }
+            rows.append(row)
+        }
+        if json { JSONLine.print(["models": rows, "directory": store.directory.path]); return }
+        if rows.isEmpty { print("No models in \(store.directory.path). Run: palmtop pull"); return }
+        for r in rows {
+            let size = Double(r["size_bytes"] as? Int ?? 0) / 1e6
+            let params = Double(r["parameters"] as? Int ?? 0) / 1e6
+            print(String(format: "%-24@ %-8@ %7.1fM params %8.1f MB  %@", r["name"] as! String, (r["architecture"] as? String ?? "?"), params, size, r["path"] as! String))
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import PalmtopEngine
+import PalmtopSampling
+
+/// `--model`, `--threads` and `--ctx`, shared by every command that runs a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "A known model name (see `palmtop models`) or a path to a GGUF file.")
+    var model: String = "smollm2-135m-instruct"
+
+    @Option(help: "Worker threads (default: the number of cores).")
+    var threads: Int = ThreadPool.defaultThreadCount
+
+    @Option(help: "Context limit in tokens (capped by the model's own).")
+    var ctx: Int = 4096
+
+    func validate() throws {
+        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
+        guard ctx >= 16 else { throw ValidationError("--ctx must be at least 16") }
+    }
+
+    func load() throws -> Model {
+        try Model(path: try ModelStore().resolve(model), threads: threads)
+    }
+}
+
+/// Every sampler setting as a flag.
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Temperature; 0 is greedy.") var temperature: Float = 0.8
+    @Option(help: "Keep the k most likely tokens (0 = off).") var topK: Int = 40
+    @Option(help: "Nucleus sampling threshold in (0, 1].") var topP: Float = 0.95
+    @Option(help: "Drop tokens below this fraction of the best token's probability.") var minP: Float = 0.05
+    @Option(help: "Repetition penalty (1 = off).") var repeatPenalty: Float = 1.0
+    @Option(help: "Window of recent tokens the penalties look at (-1 = all).") var repeatLastN: Int = 64
+    @Option(help: "Presence penalty.") var presencePenalty: Float = 0
+    @Option(help: "Frequency penalty.") var frequencyPenalty: Float = 0
+    @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Option(help: "Maximum tokens to generate.") var maxTokens: Int = 128
+    @Option(help: "Stop sequence (repeatable); not printed.") var stop: [String] = []
+    @Option(help: "Sampler order, comma-separated from: penalties,top_k,top_p,min_p,temperature.") var samplers: String?
+
+    var settings: SamplingSettings {
+        var s = SamplingSettings()
+        s.temperature = temperature; s.topK = topK; s.topP = topP; s.minP = minP
+        s.repeatPenalty = repeatPenalty; s.repeatLastN = repeatLastN
+        s.presencePenalty = presencePenalty; s.frequencyPenalty = frequencyPenalty
+        s.seed = seed; s.maxTokens = maxTokens; s.stop = stop
+        if let samplers { s.order = samplers.split(separator: ",").compactMap { SamplerStage(rawValue: String($0)) } }
+        return s
+    }
+
+    func validate() throws {
+        if let samplers {
+            for name in samplers.split(separator: ",") where SamplerStage(rawValue: String(name)) == nil {
+                throw ValidationError("unknown sampler '\(name)' in --samplers (use penalties, top_k, top_p, min_p, temperature)")
+            }
+        }
+        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+    }
+}
+
+/// Prints one JSON object per line with sorted keys, for scripts.
+enum JSONLine {
+    static func print(_ object: Any) {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+}
+
+/// Routes SIGINT to the running session, so Ctrl-C stops a generation cleanly instead of killing it.
+enum InterruptHandler {
+    nonisolated(unsafe) static var session: Session?
+
+    static func install(for session: Session) {
+        Self.session = session
+        signal(SIGINT) { _ in InterruptHandler.session?.cancel() }
+    }
+}
+
+/// Reads a file or stdin, rejecting invalid UTF-8 with a clear message.
+func readUTF8(path: String?) throws -> String {
+    let data: Data
+    if let path, path != "-" {
+        guard let d = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        data = d
+    } else {
+        data = FileHandle.standardInput.readDataToEndOfFile()
+    }
+    guard let s = String(data: data, encoding: .utf8) else { throw ValidationError("\(path ?? "stdin") is not valid UTF-8") }
+    return s
+}

@@ -1,0 +1,87 @@
+import XCTest
+import PalmtopTestSupport
+import PalmtopEngine
+
+/// Session behaviour on the real default models: prefix reuse, limits, stop sequences, determinism.
+final class SessionTests: XCTestCase {
+    func testPrefixReuseRecomputesOnlyTheChangedSuffix() throws {
+        let model = try TestSupport.model("gemma-3-270m")
+        let session = Session(model: model, contextLimit: 1024)
+        let base = model.encode("Q: What is 2 + 2?\nA: 4\n\nQ: What is 3 + 5?\nA: 8\n\nQ: What is 7 - 1?\nA:")
+        try session.prefill(base)
+        var edited = base
+        edited[edited.count - 3] = model.encode("9", addBOS: false)[0]
+        let stats = try session.prefill(edited)
+        XCTAssertEqual(stats.reused, edited.count - 3)
+        XCTAssertEqual(stats.computed, 3)
+        // Re-running the same prompt recomputes only the last token (its logits are needed).
+        XCTAssertEqual(try session.prefill(edited).computed, 1)
+    }
+
+    func testReusedCacheGivesTheSameLogitsAsAColdRun() throws {
+        let model = try TestSupport.model("smollm2-135m-instruct")
+        let a = model.encode("The quick brown fox jumps over the lazy dog. The quick brown")
+        let b = model.encode("The quick brown fox jumps over the lazy cat. The quick brown")
+        let warm = Session(model: model, contextLimit: 256)
+        try warm.prefill(a)
+        var warmLogits: [Float] = [], coldLogits: [Float] = []
+        try warm.prefill(b) { _, r in warmLogits = Array(r) }
+        try Session(model: model, contextLimit: 256).prefill(b) { _, r in coldLogits = Array(r) }
+        XCTAssertLessThan(zip(warmLogits, coldLogits).map { abs($0 - $1) }.max()!, 1e-3)
+    }
+
+    func testPromptLongerThanContextIsAnError() throws {
+        let model = try TestSupport.model("smollm2-135m-instruct")
+        let session = Session(model: model, contextLimit: 16)
+        let tokens = model.encode(String(repeating: "word ", count: 40))
+        XCTAssertThrowsError(try session.prefill(tokens)) {
+            XCTAssertEqual($0 as? EngineError, .promptTooLong(tokens: tokens.count, limit: 16))
+        }
+        XCTAssertThrowsError(try session.prefill([])) { XCTAssertEqual($0 as? EngineError, .emptyPrompt) }
+    }
+
+    func testSameSeedSameTokensAndStopSequencesAreHidden() throws {
+        let model = try TestSupport.model("gemma-3-270m")
+        var settings = SamplingSettings()
+        settings.temperature = 1.0
+        settings.seed = 99
+        settings.maxTokens = 24
+        let prompt = model.encode("Once upon a time")
+        func run(_ s: SamplingSettings) throws -> (ids: [Int], summary: GenerationSummary) {
+            var ids: [Int] = []
+            let summary = try Session(model: model, contextLimit: 128).generate(prompt: prompt, settings: s) { ids.append($0.id); return true }
+            return (ids, summary)
+        }
+        let first = try run(settings), second = try run(settings)
+        XCTAssertEqual(first.ids, second.ids)
+        // Stop at a word the unconstrained run produced: it must end the text and not appear in it.
+        let words = first.summary.text.split(separator: " ")
+        guard words.count > 3 else { return }
+        settings.stop = [String(words[2])]
+        let stopped = try run(settings)
+        XCTAssertEqual(stopped.summary.stopReason, .stop)
+        XCTAssertFalse(stopped.summary.text.contains(String(words[2])))
+        XCTAssertTrue(first.summary.text.hasPrefix(stopped.summary.text))
+    }
+
+    func testEveryTokenCarriesLogprobsAndAlternatives() throws {
+        let model = try TestSupport.model("smollm2-135m-instruct")
+        var settings = SamplingSettings()
+        settings.maxTokens = 5
+        _ = try Session(model: model, contextLimit: 128).generate(prompt: model.encode("Hello"), settings: settings, topN: 5) { e in
+            XCTAssertEqual(e.topRaw.count, 5)
+            XCTAssertLessThanOrEqual(e.logprob, 0)
+            XCTAssertGreaterThanOrEqual(e.postLogprob, e.logprob - 1e-4, "sampling narrows the distribution")
+            XCTAssertGreaterThan(e.entropy, 0)
+            XCTAssertTrue(e.topRaw.map(\.logprob) == e.topRaw.map(\.logprob).sorted(by: >))
+            return true
+        }
+    }
+
+    func testScoreRanksTheObviousChoice() throws {
+        let model = try TestSupport.model("gemma-3-270m")
+        let scores = try Session(model: model).score(prompt: "The capital of France is", choices: [" Paris", " banana"])
+        XCTAssertGreaterThan(scores[0].sumLogprob, scores[1].sumLogprob)
+        XCTAssertEqual(scores[0].tokenCount, 1)
+    }
+}
