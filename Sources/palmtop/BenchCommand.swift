@@ -49,14 +49,14 @@ struct Bench: ParsableCommand {
         let bandwidth = Double(model.decoder.weights.bytesPerToken) * tg / 1e9
         let rss = residentBytes()
         if json {
-            JSONLine.print(["model": model.name, "threads": modelOptions.threads, "kernel": kernelPathName,
+            JSONLine.print(["model": model.name, "threads": modelOptions.threads, "kernel": kernelPathName, "prefill": modelOptions.prefill.rawValue,
                             "load_s": model.loadSeconds, "dequantize_s": model.dequantizeSeconds,
                             "pp\(promptTokens)_tok_s": pp, "tg\(generateTokens)_tok_s": tg, "decode_gb_s": bandwidth,
                             "prefix_reuse_s": reuseSeconds, "prefix_reused": stats.reused, "prefix_computed": stats.computed,
                             "cold_prefill_s": Double(promptTokens) / pp, "rss_bytes": rss])
             return
         }
-        print("model        \(model.name) (\(model.config.architecture)), threads \(modelOptions.threads), kernels \(kernelPathName)")
+        print("model        \(model.name) (\(model.config.architecture)), threads \(modelOptions.threads), kernels \(kernelPathName), prefill \(modelOptions.prefill.rawValue)")
         print(String(format: "load         %.2f s (dequantize %.2f s)", model.loadSeconds, model.dequantizeSeconds))
         print(String(format: "pp%-4d       %.1f tok/s", promptTokens, pp))
         print(String(format: "tg%-4d       %.1f tok/s (%.1f GB/s of bf16 weights)", generateTokens, tg, bandwidth))

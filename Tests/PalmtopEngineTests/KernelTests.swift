@@ -41,9 +41,28 @@ final class KernelTests: XCTestCase {
                 var y = [Float](repeating: 0, count: rows * tokens)
                 pk_matmul_bf16(w, x, hi, lo, &y, Int64(rows), 0, Int64(rows), Int64(tokens), Int64(cols))
                 for i in 0..<y.count {
-                    // The bf16 hi+lo split reproduces f32 activations to ~1e-5 relative.
-                    XCTAssertEqual(y[i], reference[i], accuracy: 1e-3 * max(1, abs(reference[i])), "path \(path) \(rows)x\(cols)x\(tokens)")
+                    // hi + lo reproduces the f32 activations to ~1e-6 relative.
+                    XCTAssertEqual(y[i], reference[i], accuracy: 1e-4 * max(1, abs(reference[i])), "path \(path) \(rows)x\(cols)x\(tokens)")
                 }
+                // The fast variant rounds activations once: ~2^-9 relative per product, growing like sqrt(cols).
+                var fast = [Float](repeating: 0, count: rows * tokens)
+                pk_matmul_bf16(w, x, hi, nil, &fast, Int64(rows), 0, Int64(rows), Int64(tokens), Int64(cols))
+                for i in 0..<y.count { XCTAssertEqual(fast[i], reference[i], accuracy: 4e-3 * Float(cols).squareRoot()) }
+            }
+        }
+    }
+
+    func testGatedActivationsMatchTheirFormulas() {
+        var rng = SeededRandom(seed: 11)
+        let x = (0..<1000).map { _ in Float(rng.unit() * 20 - 10) }
+        let up = (0..<1000).map { _ in Float(rng.unit() * 2 - 1) }
+        for gelu in [Int32(0), 1] {
+            var gate = x
+            pk_gated_activation(&gate, up, Int64(x.count), gelu)
+            for i in x.indices {
+                let v = Double(x[i])
+                let act = gelu == 1 ? 0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))) : v / (1 + exp(-v))
+                XCTAssertEqual(Double(gate[i]), act * Double(up[i]), accuracy: 1e-5 * max(1, abs(act)), "gelu=\(gelu) x=\(x[i])")
             }
         }
     }

@@ -13,17 +13,26 @@ pk_path pk_set_path(pk_path path);
 /// y[r] = sum_k w[r*cols + k] * x[k] for r in [r0, r1): bf16 weights widened to f32, f32 accumulation.
 void pk_matvec_bf16(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols);
 
-/// Splits f32 activations into a bf16 high part and a bf16 residual, so two bf16 dot products
-/// reproduce the f32 product to ~1e-6 relative.
+/// Rounds f32 activations to bf16 (`hi`) and, when `lo` is not NULL, stores the rounding error as a
+/// second bf16 (`lo`): hi + lo reproduces x to ~1e-6 relative.
 void pk_split_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t n);
 
 /// y[t*ldy + r] = sum_k w[r*cols + k] * x[t*cols + k] for r in [r0, r1), t in [0, tokens).
-/// `x` is f32; `xhi`/`xlo` are its pk_split_bf16 halves (read only by the AVX512-BF16 path).
+/// `x` is f32 (read by the AVX2 and portable paths); `xhi`/`xlo` are its pk_split_bf16 halves, read
+/// by the AVX512-BF16 path; a NULL `xlo` skips the correction product (twice as fast, ~1e-3 relative).
 void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, const uint16_t *xlo,
                     float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens, int64_t cols);
+
+/// Causal attention for `heads` query heads sharing one KV head: out[h] = softmax(q[h]·K * scale)·V over
+/// the n cached positions (rows `stride` floats apart). `scores` holds heads*n floats of scratch.
+void pk_attend_group(const float *q, int64_t heads, int64_t dim, const float *keys, const float *values,
+                     int64_t stride, int64_t n, float scale, float *scores, float *out);
 
 float pk_dot_f32(const float *a, const float *b, int64_t n);
 /// y += a * x
 void pk_axpy_f32(float *y, float a, const float *x, int64_t n);
+
+/// gate[i] = act(gate[i]) * up[i] with act = SiLU, or GELU (tanh approximation) when `gelu` is 1.
+void pk_gated_activation(float *gate, const float *up, int64_t n, int gelu);
 
 #endif

@@ -13,7 +13,12 @@ public typealias TapHandler = (String, Int, Int, UnsafeBufferPointer<Float>) -> 
 public final class Decoder: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
-    let ops: MatrixOps
+    var ops: MatrixOps
+    /// Prefill matmul precision (see `PrefillPrecision`); exact by default.
+    public var prefillPrecision: PrefillPrecision {
+        get { ops.precision }
+        set { ops.precision = newValue }
+    }
     private let scratch = ActivationScratch()
     private var capacity = 0
     // Activations for a batch of T tokens (row-major, one row per token).
@@ -58,7 +63,8 @@ public final class Decoder: @unchecked Sendable {
             capacity = tokens
         }
         if scores.isEmpty {
-            scores = (0..<ops.pool.threadCount).map { _ in .allocate(capacity: context) }
+            let groups = config.headCount / config.kvHeadCount
+            scores = (0..<ops.pool.threadCount).map { _ in .allocate(capacity: context * groups) }
         }
     }
 
@@ -76,6 +82,10 @@ public final class Decoder: @unchecked Sendable {
             for i in 0..<d { x[t * d + i] = Dequantize.float(bf16: row[i]) * c.embeddingScale }
         }
 
+        let globalRope = Blocks.ropeTable(base: c.ropeBase, headDim: c.headDim, start: start, count: T)
+        let localRope = c.ropeBaseLocal == c.ropeBase ? globalRope : Blocks.ropeTable(base: c.ropeBaseLocal, headDim: c.headDim, start: start, count: T)
+        let half = c.headDim / 2
+
         for (l, w) in weights.layers.enumerated() {
             let sliding = c.isSliding(layer: l)
             Blocks.rmsNorm(x, w.attnNorm, eps: c.rmsEpsilon, rows: T, n: d, into: h)
@@ -83,14 +93,19 @@ public final class Decoder: @unchecked Sendable {
             ops.multiply(w.wq, h, tokens: T, into: q, scratch: scratch)
             ops.multiply(w.wk, h, tokens: T, into: k, scratch: scratch)
             ops.multiply(w.wv, h, tokens: T, into: v, scratch: scratch)
-            let base = sliding ? c.ropeBaseLocal : c.ropeBase
+            let table = sliding ? localRope : globalRope
             for t in 0..<T {
                 if let qn = w.qNorm, let kn = w.kNorm {
                     Blocks.rmsNorm(q + t * c.qDim, qn, eps: c.rmsEpsilon, rows: c.headCount, n: c.headDim, into: q + t * c.qDim)
                     Blocks.rmsNorm(k + t * c.kvDim, kn, eps: c.rmsEpsilon, rows: c.kvHeadCount, n: c.headDim, into: k + t * c.kvDim)
                 }
-                Blocks.rope(q + t * c.qDim, heads: c.headCount, headDim: c.headDim, pos: start + t, base: base, style: c.ropeStyle)
-                Blocks.rope(k + t * c.kvDim, heads: c.kvHeadCount, headDim: c.headDim, pos: start + t, base: base, style: c.ropeStyle)
+                table.cos.withUnsafeBufferPointer { cp in
+                    table.sin.withUnsafeBufferPointer { sp in
+                        let cosRow = cp.baseAddress! + t * half, sinRow = sp.baseAddress! + t * half
+                        Blocks.rope(q + t * c.qDim, heads: c.headCount, headDim: c.headDim, cos: cosRow, sin: sinRow, style: c.ropeStyle)
+                        Blocks.rope(k + t * c.kvDim, heads: c.kvHeadCount, headDim: c.headDim, cos: cosRow, sin: sinRow, style: c.ropeStyle)
+                    }
+                }
                 cache.key(layer: l, position: start + t).update(from: k + t * c.kvDim, count: c.kvDim)
                 cache.value(layer: l, position: start + t).update(from: v + t * c.kvDim, count: c.kvDim)
             }
@@ -137,27 +152,33 @@ public final class Decoder: @unchecked Sendable {
         let c = config
         ops.multiply(w.wGate, input, tokens: T, into: gate, scratch: scratch)
         ops.multiply(w.wUp, input, tokens: T, into: up, scratch: scratch)
-        Blocks.gatedActivation(gate, up, count: T * c.feedForwardLength, c.mlpActivation)
+        let gate = gate, up = up, gelu: Int32 = c.mlpActivation == .geluTanh ? 1 : 0
+        ops.pool.parallelFor(T * c.feedForwardLength, grain: 4096) { r in
+            pk_gated_activation(gate + r.lowerBound, up + r.lowerBound, Int64(r.count), gelu)
+        }
         ops.multiply(w.wDown, gate, tokens: T, into: mlp, scratch: scratch)
         if let pn = w.postFfnNorm { Blocks.rmsNorm(mlp, pn, eps: c.rmsEpsilon, rows: T, n: c.embeddingLength, into: mlp) }
     }
 
-    /// Causal attention of every (token, head) pair of the batch, spread over the pool.
+    /// Causal attention for every (token, KV head) pair of the batch. Units are dealt out round-robin:
+    /// later tokens attend to more positions, so contiguous chunks would leave one core idle.
     private func attention(layer: Int, sliding: Bool, tokens T: Int, start: Int, cache: KVCache) {
         let c = config
         let groups = c.headCount / c.kvHeadCount
         let window = sliding ? c.slidingWindow ?? Int.max : Int.max
         let q = q, att = att, scores = scores
-        let units = T * c.headCount
+        let units = T * c.kvHeadCount
+        let threads = ops.pool.threadCount
         ops.pool.runParts { part in
-            let lo = units * part / self.ops.pool.threadCount, hi = units * (part + 1) / self.ops.pool.threadCount
-            for u in lo..<hi {
-                let t = u / c.headCount, head = u % c.headCount
+            for u in stride(from: part, to: units, by: threads) {
+                let t = u / c.kvHeadCount, g = u % c.kvHeadCount
                 let pos = start + t
                 let first = window == Int.max ? 0 : max(0, pos - window + 1)
-                Blocks.attendHead(q: q + t * c.qDim + head * c.headDim, cache: cache, layer: layer,
-                                  kvOffset: (head / groups) * c.headDim, headDim: c.headDim, range: first...pos,
-                                  scale: c.attentionScale, scores: scores[part], out: att + t * c.qDim + head * c.headDim)
+                let offset = g * c.headDim
+                pk_attend_group(q + t * c.qDim + offset * groups, Int64(groups), Int64(c.headDim),
+                                cache.key(layer: layer, position: first) + offset, cache.value(layer: layer, position: first) + offset,
+                                Int64(c.kvDim), Int64(pos - first + 1), c.attentionScale, scores[part],
+                                att + t * c.qDim + offset * groups)
             }
         }
     }

@@ -21,10 +21,16 @@ public final class BF16Matrix: @unchecked Sendable {
     public func row(_ r: Int) -> UnsafeMutablePointer<UInt16> { storage + r * cols }
 }
 
-/// Matrix products over the thread pool: decode (one token) streams rows; prefill (many tokens) uses
-/// the register-tiled bf16 kernel on activations split once into bf16 high and low halves.
+/// How prefill (matrix × matrix) treats activations: `exact` adds back their bf16 rounding error with
+/// a second product (~1e-6 relative; needed for scoring fidelity), `fast` rounds them once (~1e-3
+/// relative, about twice the speed). Decode is memory-bound and always exact.
+public enum PrefillPrecision: String, Sendable, CaseIterable { case exact, fast }
+
+/// Matrix products over the thread pool: decode (one token) streams rows with f32 activations;
+/// prefill (many tokens) uses the register-tiled bf16 kernel.
 public struct MatrixOps {
     public let pool: ThreadPool
+    public var precision: PrefillPrecision = .exact
 
     /// y[t][r] = W[r] · x[t] for `tokens` rows of `x` (stride W.cols) into `y` (stride `ldy`), rows [r0, r1).
     public func multiply(_ w: BF16Matrix, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>,
@@ -41,7 +47,7 @@ public struct MatrixOps {
             return
         }
         scratch.reserve(tokens * cols)
-        let hi = scratch.hi, lo = scratch.lo
+        let hi = scratch.hi, lo = precision == .exact ? scratch.lo : nil
         pk_split_bf16(x, hi, lo, Int64(tokens * cols))
         let base = range.lowerBound
         pool.parallelFor(range.count, grain: 16) { part in
