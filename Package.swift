@@ -32,6 +32,8 @@ let package = Package(
         .testTarget(name: "PalmtopEngineTests", dependencies: ["PalmtopEngine", "CKernels", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopPromptsTests", dependencies: ["PalmtopPrompts", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopTUITests", dependencies: ["PalmtopTUI", "PalmtopTestSupport"]),
+        // Drives the release binary (built by `make test` before the suite runs).
+        .testTarget(name: "PalmtopCLITests", dependencies: ["PalmtopTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,6 +13,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
+        let tokenizerFigures = try measureTokenizer()
         let model = try modelOptions.load()
         let session = Session(model: model, contextLimit: max(modelOptions.ctx, promptTokens + generateTokens + 8))
         // A fixed pseudo-random prompt of ordinary tokens (not the first ids, which are often special).
@@ -53,7 +54,8 @@ struct Bench: ParsableCommand {
                             "load_s": model.loadSeconds, "dequantize_s": model.dequantizeSeconds,
                             "pp\(promptTokens)_tok_s": pp, "tg\(generateTokens)_tok_s": tg, "decode_gb_s": bandwidth,
                             "prefix_reuse_s": reuseSeconds, "prefix_reused": stats.reused, "prefix_computed": stats.computed,
-                            "cold_prefill_s": Double(promptTokens) / pp, "rss_bytes": rss])
+                            "cold_prefill_s": Double(promptTokens) / pp, "rss_bytes": rss,
+                            "vocab_load_s": tokenizerFigures.load, "encode_mb_s": tokenizerFigures.megabytesPerSecond])
             return
         }
         print("model        \(model.name) (\(model.config.architecture)), threads \(modelOptions.threads), kernels \(kernelPathName), prefill \(modelOptions.prefill.rawValue)")
@@ -62,6 +64,27 @@ struct Bench: ParsableCommand {
         print(String(format: "tg%-4d       %.1f tok/s (%.1f GB/s of bf16 weights)", generateTokens, tg, bandwidth))
         print(String(format: "prefix reuse %.3f s for %d new tokens after %d reused (cold prefill %.3f s)", reuseSeconds, stats.computed, stats.reused, Double(promptTokens) / pp))
         print(String(format: "resident     %.0f MB", Double(rss) / 1e6))
+        print(String(format: "tokenizer    vocabulary %.0f ms, encode %.2f MB/s on one core", tokenizerFigures.load * 1000, tokenizerFigures.megabytesPerSecond))
+    }
+
+    /// Vocabulary load time (header + tokenizer tables) and single-threaded encoding speed on 1 MB of
+    /// mixed text: prose, code, numbers, CJK, Cyrillic, Arabic and emoji.
+    private func measureTokenizer() throws -> (load: Double, megabytesPerSecond: Double) {
+        let path = try ModelStore().resolve(modelOptions.model)
+        let t0 = Date()
+        let tokenizer = try Vocabulary.tokenizer(for: try GGUFFile(path: path))
+        let load = Date().timeIntervalSince(t0)
+        let paragraph = """
+        The old lighthouse keeper climbed 127 stairs every evening.   def add(a, b):\n    return a + b\n
+        東京は日本の首都です。 Привет, мир! مرحبا بالعالم 👩‍👩‍👧‍👦 👍🏽 naïve café — 3.14159, 1,000,000 items.\n\n
+        """
+        var text = ""
+        while text.utf8.count < 1 << 20 { text += paragraph }
+        let t1 = Date()
+        let ids = tokenizer.encode(text, addBOS: false, parseSpecial: true)
+        let seconds = Date().timeIntervalSince(t1)
+        precondition(!ids.isEmpty)
+        return (load, Double(text.utf8.count) / 1e6 / seconds)
     }
 }
 

@@ -85,3 +85,22 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(scores[0].tokenCount, 1)
     }
 }
+
+/// Named intermediates reach a tap handler, for debugging and tests.
+final class TapTests: XCTestCase {
+    func testEveryLayerReportsItsIntermediates() throws {
+        let model = try Model(path: TestSupport.testData.appendingPathComponent("palm-tiny.gguf").path)
+        var seen: [String: Set<Int>] = [:]
+        model.decoder.tap = { name, layer, _, values in
+            seen[name, default: []].insert(layer)
+            XCTAssertFalse(values.contains { !$0.isFinite })
+        }
+        defer { model.decoder.tap = nil }
+        try Session(model: model, contextLimit: 64).prefill([2, 10, 20, 30])
+        for name in ["attn_norm", "attn_out", "ffn_out", "l_out"] {
+            XCTAssertEqual(seen[name], Set(0..<model.config.layerCount), name)
+        }
+        XCTAssertNil(seen["ffn_norm"], "the parallel PaLM block has no second norm")
+        XCTAssertEqual(seen["result_norm"], [-1])
+    }
+}

@@ -101,3 +101,39 @@ public struct SHA256Digest {
         return h.map { String(format: "%08x", $0) }.joined()
     }
 }
+
+/// Runs the release `palmtop` binary and captures its output.
+public struct CLIRun {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+
+    /// `PALMTOP_BIN` overrides the binary (default `.build/release/palmtop` in the package).
+    public static var binary: String {
+        ProcessInfo.processInfo.environment["PALMTOP_BIN"] ?? TestSupport.packageRoot.appendingPathComponent(".build/release/palmtop").path
+    }
+
+    public static func run(_ args: [String], stdin: String? = nil, interruptAfter: TimeInterval? = nil) throws -> CLIRun {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        // stderr goes to a file so only one pipe needs draining while the child runs.
+        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("palmtop-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let out = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        if let interruptAfter {
+            DispatchQueue.global().asyncAfter(deadline: .now() + interruptAfter) { if p.isRunning { kill(p.processIdentifier, SIGINT) } }
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let errData = FileManager.default.contents(atPath: errPath) ?? Data()
+        return CLIRun(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+}

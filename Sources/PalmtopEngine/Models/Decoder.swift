@@ -90,9 +90,7 @@ public final class Decoder: @unchecked Sendable {
             let sliding = c.isSliding(layer: l)
             Blocks.rmsNorm(x, w.attnNorm, eps: c.rmsEpsilon, rows: T, n: d, into: h)
             emit("attn_norm", l, h, T, d)
-            ops.multiply(w.wq, h, tokens: T, into: q, scratch: scratch)
-            ops.multiply(w.wk, h, tokens: T, into: k, scratch: scratch)
-            ops.multiply(w.wv, h, tokens: T, into: v, scratch: scratch)
+            ops.multiply([(w.wq, q), (w.wk, k), (w.wv, v)], h, tokens: T, scratch: scratch)
             let table = sliding ? localRope : globalRope
             for t in 0..<T {
                 if let qn = w.qNorm, let kn = w.kNorm {
@@ -150,8 +148,7 @@ public final class Decoder: @unchecked Sendable {
 
     private func feedForward(_ w: LayerWeights, input: UnsafeMutablePointer<Float>, tokens T: Int) {
         let c = config
-        ops.multiply(w.wGate, input, tokens: T, into: gate, scratch: scratch)
-        ops.multiply(w.wUp, input, tokens: T, into: up, scratch: scratch)
+        ops.multiply([(w.wGate, gate), (w.wUp, up)], input, tokens: T, scratch: scratch)
         let gate = gate, up = up, gelu: Int32 = c.mlpActivation == .geluTanh ? 1 : 0
         ops.pool.parallelFor(T * c.feedForwardLength, grain: 4096) { r in
             pk_gated_activation(gate + r.lowerBound, up + r.lowerBound, Int64(r.count), gelu)

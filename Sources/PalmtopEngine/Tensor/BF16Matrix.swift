@@ -57,6 +57,38 @@ public struct MatrixOps {
     }
 }
 
+extension MatrixOps {
+    /// Several matrices applied to the same input in one parallel region (q, k and v; gate and up):
+    /// on these small models one dispatch per matrix costs as much as the second core gains.
+    public func multiply(_ jobs: [(w: BF16Matrix, y: UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, tokens: Int,
+                         scratch: ActivationScratch) {
+        guard let cols = jobs.first?.w.cols else { return }
+        precondition(jobs.allSatisfy { $0.w.cols == cols })
+        var starts = [0]
+        for j in jobs { starts.append(starts.last! + j.w.rows) }
+        let total = starts.last!
+        var hi: UnsafeMutablePointer<UInt16>? = nil, lo: UnsafeMutablePointer<UInt16>? = nil
+        if tokens > 1 {
+            scratch.reserve(tokens * cols)
+            hi = scratch.hi
+            lo = precision == .exact ? scratch.lo : nil
+            pk_split_bf16(x, hi, lo, Int64(tokens * cols))
+        }
+        let (h, l) = (hi, lo)
+        pool.parallelFor(total, grain: tokens == 1 ? 64 : 16) { range in
+            for (i, job) in jobs.enumerated() {
+                let a = max(range.lowerBound, starts[i]) - starts[i], b = min(range.upperBound, starts[i + 1]) - starts[i]
+                guard a < b else { continue }
+                if tokens == 1 {
+                    pk_matvec_bf16(job.w.storage, x, job.y, Int64(a), Int64(b), Int64(cols))
+                } else {
+                    pk_matmul_bf16(job.w.storage, x, h, l, job.y, Int64(job.w.rows), Int64(a), Int64(b), Int64(tokens), Int64(cols))
+                }
+            }
+        }
+    }
+}
+
 /// Reusable buffers for the bf16 halves of a batch of activations.
 public final class ActivationScratch {
     private(set) var hi: UnsafeMutablePointer<UInt16>

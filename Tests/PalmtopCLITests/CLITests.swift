@@ -1,0 +1,95 @@
+import XCTest
+import PalmtopTestSupport
+
+/// The scriptable CLI as a user runs it: JSON shapes, exit codes and one-line errors.
+final class CLITests: XCTestCase {
+    func testGenerateJSONLines() throws {
+        let r = try CLIRun.run(["generate", "-m", "gemma-3-270m", "-p", "The capital of France is", "--temperature", "0",
+                                "--max-tokens", "6", "--format", "jsonl", "--top-logprobs", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertGreaterThanOrEqual(lines.count, 2)
+        let first = lines[0]
+        XCTAssertNotNil(first["token"] as? Int)
+        XCTAssertNotNil(first["logprob"] as? Double)
+        XCTAssertEqual((first["top_logprobs"] as? [[String: Any]])?.count, 3)
+        let done = lines.last!
+        XCTAssertEqual(done["done"] as? Bool, true)
+        XCTAssertEqual(done["stop_reason"] as? String, "max_tokens")
+        XCTAssertEqual(done["generated_tokens"] as? Int, 6)
+        XCTAssertNotNil(done["decode_tokens_per_s"] as? Double)
+    }
+
+    func testScoreJSONRanksChoices() throws {
+        let r = try CLIRun.run(["score", "-m", "gemma-3-270m", "-p", "The capital of France is", "-c", " Paris", "-c", " a banana", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(o["best_by_sum"] as? String, " Paris")
+        XCTAssertEqual((o["choices"] as? [[String: Any]])?.count, 2)
+    }
+
+    func testTokenizeJSONAndStdin() throws {
+        let r = try CLIRun.run(["tokenize", "-m", "gemma-3-270m", "--json", "Hello"])
+        XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[2,9259]")
+        let piped = try CLIRun.run(["tokenize", "-m", "smollm2-135m-instruct"], stdin: "Hi there")
+        XCTAssertEqual(piped.status, 0)
+        XCTAssertEqual(piped.stdout.split(separator: "\n").count, 2)
+    }
+
+    func testModelsJSONListsBothDefaults() throws {
+        let r = try CLIRun.run(["models", "--json"])
+        let o = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let names = (o["models"] as! [[String: Any]]).compactMap { $0["name"] as? String }
+        XCTAssertTrue(names.contains("gemma-3-270m") && names.contains("smollm2-135m-instruct"), "\(names)")
+    }
+
+    func testEvalSummaryJSON() throws {
+        let r = try CLIRun.run(["eval", "sentiment", "--limit", "4", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.split(separator: "\n").last!.utf8)) as! [String: Any]
+        XCTAssertEqual(summary["total"] as? Int, 4)
+        XCTAssertEqual(summary["method"] as? String, "rank-choices")
+        XCTAssertNotNil(summary["accuracy"] as? Double)
+        XCTAssertGreaterThan(summary["prompt_tokens_reused"] as? Int ?? 0, 0)
+    }
+
+    /// Bad input: one line on stderr, a non-zero exit, never a crash.
+    func testBadInputGivesOneLineErrors() throws {
+        let cases: [([String], String)] = [
+            (["generate", "-m", "gemma-3-270m", "-p", ""], "empty"),
+            (["generate", "-m", "gemma-3-270m", "-p", "x", "--top-p", "1.5"], "top_p"),
+            (["generate", "-m", "gemma-3-270m", "-p", "x", "--top-k", "-3"], "top_k"),
+            (["generate", "-m", "gemma-3-270m", "-p", String(repeating: "word ", count: 100), "--ctx", "32"], "context"),
+            (["generate", "-m", "no-such-model", "-p", "x"], "unknown model"),
+            (["generate", "-m", TestSupport.testData.appendingPathComponent("bad/tensor_past_end.gguf").path, "-p", "x"], "past the end"),
+            (["generate", "-m", TestSupport.testData.appendingPathComponent("bad").path, "-p", "x"], "directory"),
+            (["generate", "-m", TestSupport.testData.appendingPathComponent("bad/unsupported_arch.gguf").path, "-p", "x"], "unsupported architecture"),
+            (["eval", "no-such-prompt"], "cannot read"),
+        ]
+        for (args, words) in cases {
+            let r = try CLIRun.run(args)
+            XCTAssertNotEqual(r.status, 0, "\(args) should fail")
+            XCTAssertLessThan(r.status, 128, "\(args) must not crash")
+            let lines = r.stderr.split(separator: "\n").filter { !$0.hasPrefix("Usage") && !$0.hasPrefix("  See") && !$0.isEmpty }
+            XCTAssertEqual(lines.count, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.localizedCaseInsensitiveContains(words), "\(args): \(r.stderr)")
+        }
+    }
+
+    func testInvalidUTF8PromptFileIsRejected() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("palmtop-bad-\(getpid()).txt").path
+        FileManager.default.createFile(atPath: path, contents: Data([0x48, 0xFF, 0xFE, 0x69]))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try CLIRun.run(["generate", "-m", "gemma-3-270m", "--prompt-file", path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("UTF-8"), r.stderr)
+    }
+
+    func testCtrlCStopsGenerationCleanly() throws {
+        let r = try CLIRun.run(["generate", "-m", "gemma-3-270m", "-p", "Once upon a time", "--max-tokens", "100000",
+                                "--ctx", "4096", "--format", "jsonl"], interruptAfter: 3)
+        XCTAssertEqual(r.status, 130, r.stderr)
+        let last = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(last.contains("\"stop_reason\":\"cancelled\""), last)
+    }
+}
