@@ -58,7 +58,7 @@ final class CLITests: XCTestCase {
         let cases: [([String], String)] = [
             (["generate", "-m", "gemma-3-270m", "-p", ""], "empty"),
             (["generate", "-m", "gemma-3-270m", "-p", "x", "--top-p", "1.5"], "top_p"),
-            (["generate", "-m", "gemma-3-270m", "-p", "x", "--top-k", "-3"], "top_k"),
+            (["generate", "-m", "gemma-3-270m", "-p", "x", "--top-k=-3"], "top_k"),
             (["generate", "-m", "gemma-3-270m", "-p", String(repeating: "word ", count: 100), "--ctx", "32"], "context"),
             (["generate", "-m", "no-such-model", "-p", "x"], "unknown model"),
             (["generate", "-m", TestSupport.testData.appendingPathComponent("bad/tensor_past_end.gguf").path, "-p", "x"], "past the end"),
