@@ -349,3 +349,34 @@ void pk_gated_activation(float *gate, const float *up, int64_t n, int gelu) {
         gate[i] = x / (1.0f + expf(z)) * up[i];
     }
 }
+
+// ---- log-softmax statistics of a logit row: log Σ exp(l) and the entropy −Σ p·log p ----
+
+__attribute__((target("avx512f")))
+static void lse_entropy_avx512(const float *l, int64_t n, float mx, double *sum, double *weighted) {
+    __m512 s = _mm512_setzero_ps(), w = _mm512_setzero_ps(), m = _mm512_set1_ps(mx);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 d = _mm512_sub_ps(_mm512_loadu_ps(l + i), m);
+        __m512 e = exp512(d);
+        s = _mm512_add_ps(s, e);
+        w = _mm512_fmadd_ps(e, d, w);
+    }
+    double ss = _mm512_reduce_add_ps(s), ww = _mm512_reduce_add_ps(w);
+    for (; i < n; i++) { double d = l[i] - mx, e = exp(d); ss += e; ww += e * d; }
+    *sum = ss;
+    *weighted = ww;
+}
+
+void pk_logsumexp_entropy(const float *l, int64_t n, float *lse, float *entropy) {
+    float mx = -INFINITY;
+    for (int64_t i = 0; i < n; i++) if (l[i] > mx) mx = l[i];
+    double sum = 0, weighted = 0;
+    if (pk_current_path() == PK_PATH_AVX512BF16) {
+        lse_entropy_avx512(l, n, mx, &sum, &weighted);
+    } else {
+        for (int64_t i = 0; i < n; i++) { double d = l[i] - mx, e = exp(d); sum += e; weighted += e * d; }
+    }
+    *lse = (float)(mx + log(sum));
+    if (entropy) *entropy = (float)(log(sum) - weighted / sum);
+}

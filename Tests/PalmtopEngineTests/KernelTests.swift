@@ -67,6 +67,21 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testLogSumExpAndEntropyMatchDoublePrecision() {
+        var rng = SeededRandom(seed: 13)
+        let logits = (0..<262_147).map { _ in Float(rng.unit() * 30 - 15) }
+        let m = Double(logits.max()!)
+        let sum = logits.reduce(0.0) { $0 + exp(Double($1) - m) }
+        let expectedLSE = m + log(sum)
+        let expectedEntropy = -logits.reduce(0.0) { let p = exp(Double($1) - expectedLSE); return $0 + p * (Double($1) - expectedLSE) }
+        for path in [PK_PATH_PORTABLE, PK_PATH_AVX512BF16] where pk_set_path(path) == path {
+            var lse: Float = 0, entropy: Float = 0
+            pk_logsumexp_entropy(logits, Int64(logits.count), &lse, &entropy)
+            XCTAssertEqual(Double(lse), expectedLSE, accuracy: 1e-4)
+            XCTAssertEqual(Double(entropy), expectedEntropy, accuracy: 1e-4)
+        }
+    }
+
     func testThreadPoolCoversEveryIndexOnce() {
         let pool = ThreadPool(threads: 3)
         for count in [1, 2, 5, 64, 1000] {

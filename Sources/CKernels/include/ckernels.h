@@ -35,4 +35,7 @@ void pk_axpy_f32(float *y, float a, const float *x, int64_t n);
 /// gate[i] = act(gate[i]) * up[i] with act = SiLU, or GELU (tanh approximation) when `gelu` is 1.
 void pk_gated_activation(float *gate, const float *up, int64_t n, int gelu);
 
+/// log Σ exp(l[i]) and, when `entropy` is not NULL, the entropy −Σ p·log p of softmax(l), in nats.
+void pk_logsumexp_entropy(const float *l, int64_t n, float *lse, float *entropy);
+
 #endif

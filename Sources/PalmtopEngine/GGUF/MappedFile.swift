@@ -27,6 +27,12 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+
+    /// Drops the pages read so far from this process's resident set (they stay in the page cache, and
+    /// fault back in if touched again): once weights are dequantized, the file's pages are dead weight.
+    public func releaseResidentPages() {
+        madvise(UnsafeMutableRawPointer(mutating: base), size, MADV_DONTNEED)
+    }
 }
 
 /// A problem with a model file: always names the file, printed as one line.

@@ -32,6 +32,7 @@ public final class Model: @unchecked Sendable {
         let t1 = Date()
         let weights = try ModelWeights.load(file: file, config: config, pool: pool)
         dequantizeSeconds = Date().timeIntervalSince(t1)
+        file.mapping.releaseResidentPages()
         decoder = Decoder(config: config, weights: weights, pool: pool)
         chatTemplate = ChatTemplate.detect(tokenizer: tokenizer)
         loadSeconds = Date().timeIntervalSince(t0)
