@@ -1,6 +1,6 @@
 /// GPT-2 style byte-level BPE (`tokenizer.ggml.model = gpt2`: SmolLM2): words from the pre-tokenizer,
 /// bytes mapped to printable characters, merges applied lowest-rank-first.
-struct ByteLevelBPE: Tokenizer {
+struct ByteLevelBPE: VocabularyBacked {
     let tables: VocabularyTables
     /// Merge "left right" (bytes) → rank.
     let ranks: ByteIndex
@@ -33,14 +33,6 @@ struct ByteLevelBPE: Tokenizer {
         unicodeToByte = reverse
     }
 
-    var vocabularySize: Int { tables.tokens.count }
-    var bosID: Int? { tables.bosID }
-    var eosID: Int? { tables.eosID }
-    var endOfGenerationIDs: Set<Int> { tables.endOfGeneration }
-    func tokenText(_ id: Int) -> String { tables.text(id) }
-    func kind(of id: Int) -> TokenKind { tables.kind(id) }
-    func id(of text: String) -> Int? { tables.index.lookup(text) }
-
     func encode(_ text: String, addBOS: Bool, parseSpecial: Bool) -> [Int] {
         var out: [Int] = []
         if addBOS, let bos = tables.bosID { out.append(bos) }
@@ -64,20 +56,9 @@ struct ByteLevelBPE: Tokenizer {
 
     private func encodeWord(_ bytes: [UInt8], into out: inout [Int]) {
         var symbols = SymbolList(characters: bytes[...])
-        var queue = MergeQueue()
-        func tryAdd(_ l: Int32, _ r: Int32) {
-            guard l >= 0, r >= 0 else { return }
-            let ls = Int(symbols.start[Int(l)]), ln = Int(symbols.length[Int(l)])
-            let rs = Int(symbols.start[Int(r)]), rn = Int(symbols.length[Int(r)])
-            guard let reversed = ranks.lookup(Array(bytes[ls..<ls + ln]) + [0x20] + bytes[rs..<rs + rn]) else { return }
-            queue.push(MergeCandidate(priority: -Float(rankOffset - reversed), left: l, right: r, size: Int32(ln + rn)))
-        }
-        for i in 1..<max(symbols.count, 1) { tryAdd(Int32(i - 1), Int32(i)) }
-        while !queue.isEmpty {
-            let c = queue.pop()
-            guard symbols.merge(c) else { continue }
-            tryAdd(symbols.prev[Int(c.left)], c.left)
-            tryAdd(c.left, symbols.next[Int(c.left)])
+        // A pair merges when "left right" is a merge rule; lower ranks merge first.
+        symbols.mergeAll { left, right in
+            ranks.lookup(Array(bytes[left]) + [0x20] + bytes[right]).map { -Float(rankOffset - $0) }
         }
         var i: Int32 = symbols.count > 0 ? 0 : -1
         while i >= 0 {

@@ -70,6 +70,26 @@ struct SymbolList {
 
     var count: Int { start.count }
 
+    /// Merges adjacent symbols best first until nothing merges. `priority(left, right)` gets the two
+    /// symbols' byte ranges and returns the pair's merge priority, or nil when the pair cannot merge.
+    mutating func mergeAll(priority: (Range<Int>, Range<Int>) -> Float?) {
+        var queue = MergeQueue()
+        func offer(_ l: Int32, _ r: Int32) {
+            guard l >= 0, r >= 0 else { return }
+            let ls = Int(start[Int(l)]), rs = Int(start[Int(r)])
+            let left = ls..<ls + Int(length[Int(l)]), right = rs..<rs + Int(length[Int(r)])
+            guard let p = priority(left, right) else { return }
+            queue.push(MergeCandidate(priority: p, left: l, right: r, size: Int32(left.count + right.count)))
+        }
+        for i in 1..<max(count, 1) { offer(Int32(i - 1), Int32(i)) }
+        while !queue.isEmpty {
+            let c = queue.pop()
+            guard merge(c) else { continue }
+            offer(prev[Int(c.left)], c.left)
+            offer(c.left, next[Int(c.left)])
+        }
+    }
+
     /// Merges `right` into `left`; returns false when the candidate is stale.
     mutating func merge(_ c: MergeCandidate) -> Bool {
         let l = Int(c.left), r = Int(c.right)

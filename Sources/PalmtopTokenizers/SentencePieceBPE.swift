@@ -1,7 +1,7 @@
 /// SentencePiece-style BPE (`tokenizer.ggml.model = llama`: Gemma, PaLM): spaces become "▁", adjacent
 /// symbols merge best-score-first while the merged text is a vocabulary entry, and characters the
 /// vocabulary lacks fall back to their UTF-8 bytes as `<0xNN>` tokens.
-struct SentencePieceBPE: Tokenizer {
+struct SentencePieceBPE: VocabularyBacked {
     let tables: VocabularyTables
     let scores: [Float]
     let byteTokens: [Int]
@@ -20,14 +20,6 @@ struct SentencePieceBPE: Tokenizer {
         addsBOS = spec.addBOS
         addSpacePrefix = spec.addSpacePrefix
     }
-
-    var vocabularySize: Int { tables.tokens.count }
-    var bosID: Int? { tables.bosID }
-    var eosID: Int? { tables.eosID }
-    var endOfGenerationIDs: Set<Int> { tables.endOfGeneration }
-    func tokenText(_ id: Int) -> String { tables.text(id) }
-    func kind(of id: Int) -> TokenKind { tables.kind(id) }
-    func id(of text: String) -> Int? { tables.index.lookup(text) }
 
     func encode(_ text: String, addBOS: Bool, parseSpecial: Bool) -> [Int] {
         var out: [Int] = []
@@ -64,20 +56,8 @@ struct SentencePieceBPE: Tokenizer {
     private func encodeFragment(_ bytes: [UInt8], into out: inout [Int]) {
         guard !bytes.isEmpty else { return }
         var symbols = SymbolList(characters: bytes[...])
-        var queue = MergeQueue()
-        func tryAdd(_ l: Int32, _ r: Int32) {
-            guard l >= 0, r >= 0 else { return }
-            let s = Int(symbols.start[Int(l)]), n = Int(symbols.length[Int(l)] + symbols.length[Int(r)])
-            guard let id = lookup(bytes[s..<s + n]) else { return }
-            queue.push(MergeCandidate(priority: scores[id], left: l, right: r, size: Int32(n)))
-        }
-        for i in 1..<max(symbols.count, 1) { tryAdd(Int32(i - 1), Int32(i)) }
-        while !queue.isEmpty {
-            let c = queue.pop()
-            guard symbols.merge(c) else { continue }
-            tryAdd(symbols.prev[Int(c.left)], c.left)
-            tryAdd(c.left, symbols.next[Int(c.left)])
-        }
+        // A pair merges when its concatenation is a token; higher-scored tokens merge first.
+        symbols.mergeAll { left, right in lookup(bytes[left.lowerBound..<right.upperBound]).map { scores[$0] } }
         var i: Int32 = 0
         while i >= 0 {
             let s = Int(symbols.start[Int(i)]), n = Int(symbols.length[Int(i)])

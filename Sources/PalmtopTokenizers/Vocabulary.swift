@@ -128,3 +128,18 @@ struct VocabularyTables: Sendable {
     func kind(_ id: Int) -> TokenKind { id >= 0 && id < kinds.count ? kinds[id] : .unknown }
     func text(_ id: Int) -> String { id >= 0 && id < tokens.count ? tokens[id] : "" }
 }
+
+/// A tokenizer whose vocabulary lives in `VocabularyTables`: the lookups every flavour shares.
+protocol VocabularyBacked: Tokenizer {
+    var tables: VocabularyTables { get }
+}
+
+extension VocabularyBacked {
+    var vocabularySize: Int { tables.tokens.count }
+    var bosID: Int? { tables.bosID }
+    var eosID: Int? { tables.eosID }
+    var endOfGenerationIDs: Set<Int> { tables.endOfGeneration }
+    func tokenText(_ id: Int) -> String { tables.text(id) }
+    func kind(of id: Int) -> TokenKind { tables.kind(id) }
+    func id(of text: String) -> Int? { tables.index.lookup(text) }
+}

@@ -70,7 +70,7 @@ struct Bench: ParsableCommand {
     /// Vocabulary load time (header + tokenizer tables) and single-threaded encoding speed on 1 MB of
     /// mixed text: prose, code, numbers, CJK, Cyrillic, Arabic and emoji.
     private func measureTokenizer() throws -> (load: Double, megabytesPerSecond: Double) {
-        let path = try ModelStore().resolve(modelOptions.model)
+        let path = try ModelStore().resolve(modelOptions.model ?? ModelOptions.defaultModel)
         let t0 = Date()
         let tokenizer = try Vocabulary.tokenizer(for: try GGUFFile(path: path))
         let load = Date().timeIntervalSince(t0)

@@ -30,19 +30,17 @@ struct Generate: ParsableCommand {
     func run() throws {
         var settings = sampling.settings
         var text: String
-        var modelName = modelOptions.model
-        if let promptLib, let input {
-            let library = try PromptFile.load(nameOrPath: promptLib)
-            text = library.render(query: input)
-            if !sampling.stopWasSet { settings.stop = library.sampling.stop }
-            if modelOptions.model == ModelOptions().model { modelName = library.model }
+        var library: PromptFile?
+        if let promptLib {
+            library = try PromptFile.load(nameOrPath: promptLib)
+            if !sampling.stopWasSet { settings.stop = library!.sampling.stop }
+            text = ""
         } else {
             text = try prompt ?? readUTF8(path: promptFile)
+            guard !text.isEmpty else { throw ValidationError("the prompt is empty") }
         }
-        guard !text.isEmpty else { throw ValidationError("the prompt is empty") }
-        var options = modelOptions
-        options.model = modelName
-        let model = try options.load()
+        let model = try modelOptions.load(fallback: library?.model ?? ModelOptions.defaultModel)
+        if let library, let input { text = library.render(query: input, chatTemplate: model.chatTemplate) }
         let session = Session(model: model, contextLimit: modelOptions.ctx)
         InterruptHandler.install(for: session)
         let tokens = model.encode(text, parseSpecial: !noSpecial)

@@ -7,8 +7,10 @@ extension PrefillPrecision: ExpressibleByArgument {}
 
 /// `--model`, `--threads` and `--ctx`, shared by every command that runs a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "A known model name (see `palmtop models`) or a path to a GGUF file.")
-    var model: String = "smollm2-135m-instruct"
+    @Option(name: .shortAndLong, help: "A known model name (see `palmtop models`) or a path to a GGUF file (default: smollm2-135m-instruct).")
+    var model: String?
+
+    static let defaultModel = "smollm2-135m-instruct"
 
     @Option(help: "Worker threads (default: the number of cores).")
     var threads: Int = ThreadPool.defaultThreadCount
@@ -24,8 +26,9 @@ struct ModelOptions: ParsableArguments {
         guard ctx >= 16 else { throw ValidationError("--ctx must be at least 16") }
     }
 
-    func load() throws -> Model {
-        let m = try Model(path: try ModelStore().resolve(model), threads: threads)
+    /// Loads `--model`, or `fallback` (e.g. a library prompt's preferred model) when none was given.
+    func load(fallback: String = ModelOptions.defaultModel) throws -> Model {
+        let m = try Model(path: try ModelStore().resolve(model ?? fallback), threads: threads)
         m.decoder.prefillPrecision = prefill
         return m
     }

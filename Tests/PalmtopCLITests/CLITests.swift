@@ -20,6 +20,20 @@ final class CLITests: XCTestCase {
         XCTAssertNotNil(done["decode_tokens_per_s"] as? Double)
     }
 
+    func testEchoGivesPromptLogprobsAndPromptLibRenders() throws {
+        let echo = try CLIRun.run(["generate", "-m", "smollm2-135m-instruct", "-p", "One two three", "--temperature", "0",
+                                   "--max-tokens", "2", "--format", "jsonl", "--echo"])
+        XCTAssertEqual(echo.status, 0, echo.stderr)
+        let lines = echo.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let prompt = lines.filter { $0["prompt"] as? Bool == true }
+        XCTAssertEqual(prompt.count, 3)
+        XCTAssertTrue(prompt[0]["logprob"] is NSNull, "the first token has no prefix")
+        XCTAssertNotNil(prompt[1]["logprob"] as? Double)
+        let lib = try CLIRun.run(["generate", "--prompt-lib", "country-capital", "--input", "France", "--max-tokens", "4"])
+        XCTAssertEqual(lib.status, 0, lib.stderr)
+        XCTAssertTrue(lib.stdout.contains("Paris"), lib.stdout)
+    }
+
     func testScoreJSONRanksChoices() throws {
         let r = try CLIRun.run(["score", "-m", "gemma-3-270m", "-p", "The capital of France is", "-c", " Paris", "-c", " a banana", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
