@@ -255,61 +255,9 @@ void pk_axpy_f32(float *y, float a, const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-// ---- attention: the query heads that share one KV head read each key and value once ----
-
-__attribute__((target("avx512f")))
-static void attend_group_avx512(const float *q, int64_t heads, int64_t dim, const float *keys, const float *values,
-                                int64_t stride, int64_t n, float scale, float *scores, float *out) {
-    for (int64_t h = 0; h < heads; h++) {
-        float mx = -INFINITY;
-        for (int64_t j = 0; j < n; j++) {
-            float s = dot_avx512(q + h * dim, keys + j * stride, dim) * scale;
-            scores[h * n + j] = s;
-            if (s > mx) mx = s;
-        }
-        float total = 0;
-        for (int64_t j = 0; j < n; j++) { float e = expf(scores[h * n + j] - mx); scores[h * n + j] = e; total += e; }
-        float inv = 1.0f / total;
-        for (int64_t j = 0; j < n; j++) scores[h * n + j] *= inv;
-    }
-    for (int64_t h = 0; h < heads; h++) memset(out + h * dim, 0, (size_t)dim * sizeof(float));
-    for (int64_t j = 0; j < n; j++)
-        for (int64_t h = 0; h < heads; h++) axpy_avx512(out + h * dim, scores[h * n + j], values + j * stride, dim);
-}
-
-static void attend_group_portable(const float *q, int64_t heads, int64_t dim, const float *keys, const float *values,
-                                  int64_t stride, int64_t n, float scale, float *scores, float *out) {
-    for (int64_t h = 0; h < heads; h++) {
-        float mx = -INFINITY;
-        for (int64_t j = 0; j < n; j++) {
-            float s = 0;
-            for (int64_t i = 0; i < dim; i++) s += q[h * dim + i] * keys[j * stride + i];
-            s *= scale;
-            scores[h * n + j] = s;
-            if (s > mx) mx = s;
-        }
-        float total = 0;
-        for (int64_t j = 0; j < n; j++) { float e = expf(scores[h * n + j] - mx); scores[h * n + j] = e; total += e; }
-        for (int64_t j = 0; j < n; j++) scores[h * n + j] /= total;
-        for (int64_t i = 0; i < dim; i++) out[h * dim + i] = 0;
-        for (int64_t j = 0; j < n; j++)
-            for (int64_t i = 0; i < dim; i++) out[h * dim + i] += scores[h * n + j] * values[j * stride + i];
-    }
-}
-
-void pk_attend_group(const float *q, int64_t heads, int64_t dim, const float *keys, const float *values,
-                     int64_t stride, int64_t n, float scale, float *scores, float *out) {
-    if (pk_current_path() == PK_PATH_AVX512BF16) attend_group_avx512(q, heads, dim, keys, values, stride, n, scale, scores, out);
-    else attend_group_portable(q, heads, dim, keys, values, stride, n, scale, scores, out);
-}
-
-// ---- gated activations: gate[i] = act(gate[i]) * up[i] ----
-// Both are x·sigmoid(k·x): SiLU with k = 1, and the tanh form of GELU, since
-// 0.5·x·(1 + tanh(u)) = x / (1 + exp(−2u)) with u = √(2/π)·(x + 0.044715·x³).
-
+// exp(x) = 2^n · exp(r), r = x − n·ln2 in [−ln2/2, ln2/2]; degree-6 Taylor polynomial (|rel err| < 2e-7).
 __attribute__((target("avx512f")))
 static inline __m512 exp512(__m512 x) {
-    // exp(x) = 2^n · exp(r), r = x − n·ln2 in [−ln2/2, ln2/2]; degree-6 Taylor polynomial (|rel err| < 2e-7).
     x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.0f)), _mm512_set1_ps(-88.0f));
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
@@ -323,6 +271,139 @@ static inline __m512 exp512(__m512 x) {
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
     return _mm512_scalef_ps(p, n);
 }
+
+// ---- attention: the query heads that share one KV head read each key and value once ----
+// Keys are stored transposed (one row per head dimension, one column per position), so the scores
+// of 16 positions are one FMA per dimension with no horizontal sums; the query heads of a group
+// (up to 4 at a time) share each loaded key vector, and the weighted sum of values keeps its
+// accumulators in registers across positions.
+
+static inline __mmask16 tail_mask(int64_t remaining) {
+    return remaining >= 16 ? (__mmask16)0xFFFF : remaining <= 0 ? (__mmask16)0 : (__mmask16)((1u << remaining) - 1);
+}
+
+__attribute__((target("avx512f"), always_inline))
+static inline void scores_group(const int G, const float *q, int64_t dim, const float *kt, int64_t ks, int64_t n,
+                                float scale, float *scores) {
+    for (int64_t j = 0; j < n; j += 64) {
+        __mmask16 m[4];
+        for (int b = 0; b < 4; b++) m[b] = tail_mask(n - j - 16 * b);
+        __m512 acc[4][4];
+        for (int h = 0; h < G; h++)
+            for (int b = 0; b < 4; b++) acc[h][b] = _mm512_setzero_ps();
+        for (int64_t i = 0; i < dim; i++) {
+            const float *row = kt + i * ks + j;
+            __m512 kv[4];
+            for (int b = 0; b < 4; b++) kv[b] = _mm512_maskz_loadu_ps(m[b], row + 16 * b);
+            for (int h = 0; h < G; h++) {
+                __m512 qb = _mm512_set1_ps(q[h * dim + i]);
+                for (int b = 0; b < 4; b++) acc[h][b] = _mm512_fmadd_ps(qb, kv[b], acc[h][b]);
+            }
+        }
+        __m512 sc = _mm512_set1_ps(scale);
+        for (int h = 0; h < G; h++)
+            for (int b = 0; b < 4; b++) _mm512_mask_storeu_ps(scores + h * n + j + 16 * b, m[b], _mm512_mul_ps(acc[h][b], sc));
+    }
+}
+
+__attribute__((target("avx512f"), always_inline))
+static inline void weighted_values_group(const int G, const float *p, int64_t n, const float *v, int64_t vs, int64_t dim, float *out) {
+    for (int64_t d = 0; d < dim; d += 64) {
+        __mmask16 m[4];
+        for (int b = 0; b < 4; b++) m[b] = tail_mask(dim - d - 16 * b);
+        __m512 acc[4][4];
+        for (int h = 0; h < G; h++)
+            for (int b = 0; b < 4; b++) acc[h][b] = _mm512_setzero_ps();
+        for (int64_t j = 0; j < n; j++) {
+            const float *row = v + j * vs + d;
+            __m512 vv[4];
+            for (int b = 0; b < 4; b++) vv[b] = _mm512_maskz_loadu_ps(m[b], row + 16 * b);
+            for (int h = 0; h < G; h++) {
+                __m512 pb = _mm512_set1_ps(p[h * n + j]);
+                for (int b = 0; b < 4; b++) acc[h][b] = _mm512_fmadd_ps(pb, vv[b], acc[h][b]);
+            }
+        }
+        for (int h = 0; h < G; h++)
+            for (int b = 0; b < 4; b++) _mm512_mask_storeu_ps(out + h * dim + d + 16 * b, m[b], acc[h][b]);
+    }
+}
+
+__attribute__((target("avx512f")))
+static void softmax_rows_avx512(float *s, int64_t rows, int64_t n) {
+    for (int64_t r = 0; r < rows; r++) {
+        float *x = s + r * n;
+        __m512 mv = _mm512_set1_ps(-INFINITY);
+        for (int64_t j = 0; j < n; j += 16) mv = _mm512_max_ps(mv, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail_mask(n - j), x + j));
+        __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
+        __m512 sum = _mm512_setzero_ps();
+        for (int64_t j = 0; j < n; j += 16) {
+            __mmask16 m = tail_mask(n - j);
+            __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + j), mx)));
+            _mm512_mask_storeu_ps(x + j, m, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+        for (int64_t j = 0; j < n; j += 16) {
+            __mmask16 m = tail_mask(n - j);
+            _mm512_mask_storeu_ps(x + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + j), inv));
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void attend_group_avx512(const float *q, int64_t heads, int64_t dim, const float *kt, int64_t ks, const float *v,
+                                int64_t vs, int64_t n, float scale, float *scores, float *out) {
+    for (int64_t h0 = 0; h0 < heads; h0 += 4) {
+        int g = heads - h0 < 4 ? (int)(heads - h0) : 4;
+        const float *qh = q + h0 * dim;
+        float *sh = scores + h0 * n, *oh = out + h0 * dim;
+        // Constant group sizes let the compiler keep every accumulator in a register.
+        switch (g) {
+        case 1: scores_group(1, qh, dim, kt, ks, n, scale, sh); break;
+        case 2: scores_group(2, qh, dim, kt, ks, n, scale, sh); break;
+        case 3: scores_group(3, qh, dim, kt, ks, n, scale, sh); break;
+        default: scores_group(4, qh, dim, kt, ks, n, scale, sh); break;
+        }
+        softmax_rows_avx512(sh, g, n);
+        switch (g) {
+        case 1: weighted_values_group(1, sh, n, v, vs, dim, oh); break;
+        case 2: weighted_values_group(2, sh, n, v, vs, dim, oh); break;
+        case 3: weighted_values_group(3, sh, n, v, vs, dim, oh); break;
+        default: weighted_values_group(4, sh, n, v, vs, dim, oh); break;
+        }
+    }
+}
+
+static void attend_group_portable(const float *q, int64_t heads, int64_t dim, const float *kt, int64_t ks, const float *v,
+                                  int64_t vs, int64_t n, float scale, float *scores, float *out) {
+    for (int64_t h = 0; h < heads; h++) {
+        float *s = scores + h * n;
+        float mx = -INFINITY;
+        for (int64_t j = 0; j < n; j++) {
+            float acc = 0;
+            for (int64_t i = 0; i < dim; i++) acc += q[h * dim + i] * kt[i * ks + j];
+            s[j] = acc * scale;
+            if (s[j] > mx) mx = s[j];
+        }
+        float total = 0;
+        for (int64_t j = 0; j < n; j++) { s[j] = expf(s[j] - mx); total += s[j]; }
+        for (int64_t j = 0; j < n; j++) s[j] /= total;
+        for (int64_t i = 0; i < dim; i++) out[h * dim + i] = 0;
+        for (int64_t j = 0; j < n; j++)
+            for (int64_t i = 0; i < dim; i++) out[h * dim + i] += s[j] * v[j * vs + i];
+    }
+}
+
+void pk_attend_group(const float *q, int64_t heads, int64_t dim, const float *kt, int64_t ks, const float *v,
+                     int64_t vs, int64_t n, float scale, float *scores, float *out) {
+    if (pk_current_path() == PK_PATH_AVX512BF16) attend_group_avx512(q, heads, dim, kt, ks, v, vs, n, scale, scores, out);
+    else attend_group_portable(q, heads, dim, kt, ks, v, vs, n, scale, scores, out);
+}
+
+// ---- gated activations: gate[i] = act(gate[i]) * up[i] ----
+// Both are x·sigmoid(k·x): SiLU with k = 1, and the tanh form of GELU, since
+// 0.5·x·(1 + tanh(u)) = x / (1 + exp(−2u)) with u = √(2/π)·(x + 0.044715·x³).
+
 
 __attribute__((target("avx512f")))
 static void gated_avx512(float *gate, const float *up, int64_t n, int gelu) {

@@ -23,10 +23,11 @@ void pk_split_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t n);
 void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, const uint16_t *xlo,
                     float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens, int64_t cols);
 
-/// Causal attention for `heads` query heads sharing one KV head: out[h] = softmax(q[h]·K * scale)·V over
-/// the n cached positions (rows `stride` floats apart). `scores` holds heads*n floats of scratch.
-void pk_attend_group(const float *q, int64_t heads, int64_t dim, const float *keys, const float *values,
-                     int64_t stride, int64_t n, float scale, float *scores, float *out);
+/// Attention for `heads` query heads sharing one KV head: out[h] = softmax(q[h]·K * scale)·V over n
+/// positions. Keys are transposed: kt[i*ks + j] is dimension i of position j; values are rows:
+/// v[j*vs + i]. `scores` holds heads*n floats of scratch.
+void pk_attend_group(const float *q, int64_t heads, int64_t dim, const float *kt, int64_t ks, const float *v,
+                     int64_t vs, int64_t n, float scale, float *scores, float *out);
 
 float pk_dot_f32(const float *a, const float *b, int64_t n);
 /// y += a * x

@@ -104,8 +104,7 @@ public final class Decoder: @unchecked Sendable {
                         Blocks.rope(k + t * c.kvDim, heads: c.kvHeadCount, headDim: c.headDim, cos: cosRow, sin: sinRow, style: c.ropeStyle)
                     }
                 }
-                cache.key(layer: l, position: start + t).update(from: k + t * c.kvDim, count: c.kvDim)
-                cache.value(layer: l, position: start + t).update(from: v + t * c.kvDim, count: c.kvDim)
+                cache.store(layer: l, position: start + t, key: k + t * c.kvDim, value: v + t * c.kvDim)
             }
             attention(layer: l, sliding: sliding, tokens: T, start: start, cache: cache)
             emit("attn_out_heads", l, att, T, c.qDim)
@@ -173,9 +172,9 @@ public final class Decoder: @unchecked Sendable {
                 let first = window == Int.max ? 0 : max(0, pos - window + 1)
                 let offset = g * c.headDim
                 pk_attend_group(q + t * c.qDim + offset * groups, Int64(groups), Int64(c.headDim),
-                                cache.key(layer: layer, position: first) + offset, cache.value(layer: layer, position: first) + offset,
-                                Int64(c.kvDim), Int64(pos - first + 1), c.attentionScale, scores[part],
-                                att + t * c.qDim + offset * groups)
+                                cache.keyRow(layer: layer, dimension: offset) + first, Int64(cache.capacity),
+                                cache.value(layer: layer, position: first) + offset, Int64(c.kvDim),
+                                Int64(pos - first + 1), c.attentionScale, scores[part], att + t * c.qDim + offset * groups)
             }
         }
     }
