@@ -82,6 +82,25 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testAttentionPathsAgree() {
+        var rng = SeededRandom(seed: 17)
+        for (heads, dim, n) in [(1, 64, 1), (3, 64, 37), (4, 256, 130), (5, 48, 17), (9, 64, 64)] {
+            let capacity = n + 5
+            let q = (0..<heads * dim).map { _ in Float(rng.unit() * 2 - 1) }
+            let kt = (0..<dim * capacity).map { _ in Float(rng.unit() * 2 - 1) }
+            let v = (0..<n * dim).map { _ in Float(rng.unit() * 2 - 1) }
+            var scores = [Float](repeating: 0, count: heads * n)
+            var reference = [Float](repeating: 0, count: heads * dim)
+            _ = pk_set_path(PK_PATH_PORTABLE)
+            pk_attend_group(q, Int64(heads), Int64(dim), kt, Int64(capacity), v, Int64(dim), Int64(n), 0.125, &scores, &reference)
+            if pk_set_path(PK_PATH_AVX512BF16) == PK_PATH_AVX512BF16 {
+                var out = [Float](repeating: 0, count: heads * dim)
+                pk_attend_group(q, Int64(heads), Int64(dim), kt, Int64(capacity), v, Int64(dim), Int64(n), 0.125, &scores, &out)
+                for i in out.indices { XCTAssertEqual(out[i], reference[i], accuracy: 1e-5, "heads \(heads) dim \(dim) n \(n)") }
+            }
+        }
+    }
+
     func testThreadPoolCoversEveryIndexOnce() {
         let pool = ThreadPool(threads: 3)
         for count in [1, 2, 5, 64, 1000] {

@@ -6,70 +6,28 @@ import Synchronization
 /// after each job (the next one usually follows within microseconds) and then sleep on a condition.
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
-    private let generation = Atomic<Int>(0)
-    private let pending = Atomic<Int>(0)
-    private let mutex = NSCondition()
-    private var job: ((Int) -> Void)?
-    private var shuttingDown = false
-    private var workers: [Thread] = []
+    private let state: PoolState
 
-    /// The number of physical cores (this machine reports no SMT siblings; on machines with SMT the
-    /// logical count overstates it, and memory-bound kernels gain nothing from siblings).
+    /// The number of cores the process may use.
     public static var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     public init(threads: Int = ThreadPool.defaultThreadCount) {
         threadCount = max(1, threads)
+        state = PoolState()
         for worker in 1..<threadCount {
-            let t = Thread { [unowned self] in self.workerLoop(worker) }
+            // Workers hold the shared state, not the pool, so the pool can be released while they sleep.
+            let t = Thread { [state] in state.workerLoop(worker) }
             t.stackSize = 1 << 20
             t.start()
-            workers.append(t)
         }
     }
 
-    deinit {
-        mutex.lock()
-        shuttingDown = true
-        generation.add(1, ordering: .sequentiallyConsistent)
-        mutex.broadcast()
-        mutex.unlock()
-    }
-
-    private func workerLoop(_ worker: Int) {
-        var seen = 0
-        while true {
-            var spins = 0
-            while generation.load(ordering: .sequentiallyConsistent) == seen && spins < 50_000 { spins += 1 }
-            mutex.lock()
-            while generation.load(ordering: .sequentiallyConsistent) == seen { mutex.wait() }
-            seen = generation.load(ordering: .sequentiallyConsistent)
-            let body = job
-            let stop = shuttingDown
-            mutex.unlock()
-            if stop { return }
-            body?(worker)
-            pending.subtract(1, ordering: .sequentiallyConsistent)
-        }
-    }
+    deinit { state.shutDown() }
 
     /// Runs `body(part)` for part in 0..<threadCount, one part per thread, and returns when all are done.
     public func runParts(_ body: @escaping (Int) -> Void) {
         if threadCount == 1 { body(0); return }
-        pending.store(threadCount - 1, ordering: .sequentiallyConsistent)
-        mutex.lock()
-        job = body
-        generation.add(1, ordering: .sequentiallyConsistent)
-        mutex.broadcast()
-        mutex.unlock()
-        body(0)
-        var spins = 0
-        while pending.load(ordering: .sequentiallyConsistent) > 0 {
-            spins += 1
-            if spins > 10_000 { sched_yield() }
-        }
-        mutex.lock()
-        job = nil
-        mutex.unlock()
+        state.run(body, helpers: threadCount - 1)
     }
 
     /// Splits 0..<count into contiguous ranges (multiples of `grain` except the last) over the threads.
@@ -84,5 +42,57 @@ public final class ThreadPool: @unchecked Sendable {
             let hi = min(count, chunks * (part + 1) / parts * grain)
             if lo < hi { body(lo..<hi) }
         }
+    }
+}
+
+/// The job slot and counters shared by a pool and its workers.
+private final class PoolState: @unchecked Sendable {
+    private let generation = Atomic<Int>(0)
+    private let pending = Atomic<Int>(0)
+    private let condition = NSCondition()
+    private var job: ((Int) -> Void)?
+    private var stopping = false
+
+    func workerLoop(_ worker: Int) {
+        var seen = 0
+        while true {
+            var spins = 0
+            while generation.load(ordering: .sequentiallyConsistent) == seen && spins < 50_000 { spins += 1 }
+            condition.lock()
+            while generation.load(ordering: .sequentiallyConsistent) == seen { condition.wait() }
+            seen = generation.load(ordering: .sequentiallyConsistent)
+            let body = job
+            let stop = stopping
+            condition.unlock()
+            if stop { return }
+            body?(worker)
+            pending.subtract(1, ordering: .sequentiallyConsistent)
+        }
+    }
+
+    func run(_ body: @escaping (Int) -> Void, helpers: Int) {
+        pending.store(helpers, ordering: .sequentiallyConsistent)
+        condition.lock()
+        job = body
+        generation.add(1, ordering: .sequentiallyConsistent)
+        condition.broadcast()
+        condition.unlock()
+        body(0)
+        var spins = 0
+        while pending.load(ordering: .sequentiallyConsistent) > 0 {
+            spins += 1
+            if spins > 10_000 { sched_yield() }
+        }
+        condition.lock()
+        job = nil
+        condition.unlock()
+    }
+
+    func shutDown() {
+        condition.lock()
+        stopping = true
+        generation.add(1, ordering: .sequentiallyConsistent)
+        condition.broadcast()
+        condition.unlock()
     }
 }
