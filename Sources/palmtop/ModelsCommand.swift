@@ -29,7 +29,9 @@ struct Models: ParsableCommand {
         for r in rows {
             let size = Double(r["size_bytes"] as? Int ?? 0) / 1e6
             let params = Double(r["parameters"] as? Int ?? 0) / 1e6
-            print(String(format: "%-24@ %-8@ %7.1fM params %8.1f MB  %@", r["name"] as! String, (r["architecture"] as? String ?? "?"), params, size, r["path"] as! String))
+            func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
+            let name = pad(r["name"] as! String, 24), arch = pad(r["architecture"] as? String ?? "?", 8)
+            print(name + " " + arch + String(format: " %7.1fM params %8.1f MB  ", params, size) + (r["path"] as! String))
         }
     }
 }
