@@ -284,7 +284,7 @@ static inline __mmask16 tail_mask(int64_t remaining) {
 
 __attribute__((target("avx512f"), always_inline))
 static inline void scores_group(const int G, const float *q, int64_t dim, const float *kt, int64_t ks, int64_t n,
-                                float scale, float *scores) {
+                                float scale, float *scores, int64_t sstride) {
     for (int64_t j = 0; j < n; j += 64) {
         __mmask16 m[4];
         for (int b = 0; b < 4; b++) m[b] = tail_mask(n - j - 16 * b);
@@ -302,24 +302,26 @@ static inline void scores_group(const int G, const float *q, int64_t dim, const 
         }
         __m512 sc = _mm512_set1_ps(scale);
         for (int h = 0; h < G; h++)
-            for (int b = 0; b < 4; b++) _mm512_mask_storeu_ps(scores + h * n + j + 16 * b, m[b], _mm512_mul_ps(acc[h][b], sc));
+            for (int b = 0; b < 4; b++) _mm512_mask_storeu_ps(scores + h * sstride + j + 16 * b, m[b], _mm512_mul_ps(acc[h][b], sc));
     }
 }
 
 __attribute__((target("avx512f"), always_inline))
-static inline void weighted_values_group(const int G, const float *p, int64_t n, const float *v, int64_t vs, int64_t dim, float *out) {
+static inline void weighted_values_group(const int G, const float *p, int64_t pstride, int64_t n, const float *v, int64_t vs,
+                                         int64_t dim, float *out, int accumulate) {
     for (int64_t d = 0; d < dim; d += 64) {
         __mmask16 m[4];
         for (int b = 0; b < 4; b++) m[b] = tail_mask(dim - d - 16 * b);
         __m512 acc[4][4];
         for (int h = 0; h < G; h++)
-            for (int b = 0; b < 4; b++) acc[h][b] = _mm512_setzero_ps();
+            for (int b = 0; b < 4; b++)
+                acc[h][b] = accumulate ? _mm512_maskz_loadu_ps(m[b], out + h * dim + d + 16 * b) : _mm512_setzero_ps();
         for (int64_t j = 0; j < n; j++) {
             const float *row = v + j * vs + d;
             __m512 vv[4];
             for (int b = 0; b < 4; b++) vv[b] = _mm512_maskz_loadu_ps(m[b], row + 16 * b);
             for (int h = 0; h < G; h++) {
-                __m512 pb = _mm512_set1_ps(p[h * n + j]);
+                __m512 pb = _mm512_set1_ps(p[h * pstride + j]);
                 for (int b = 0; b < 4; b++) acc[h][b] = _mm512_fmadd_ps(pb, vv[b], acc[h][b]);
             }
         }
@@ -350,54 +352,72 @@ static void softmax_rows_avx512(float *s, int64_t rows, int64_t n) {
     }
 }
 
+// The window may wrap around a ring buffer, so positions come as two segments (the second may be empty).
 __attribute__((target("avx512f")))
-static void attend_group_avx512(const float *q, int64_t heads, int64_t dim, const float *kt, int64_t ks, const float *v,
-                                int64_t vs, int64_t n, float scale, float *scores, float *out) {
+static void attend_group_avx512(const float *q, int64_t heads, int64_t dim, const pk_kv_segment *seg, int64_t ks, int64_t vs,
+                                float scale, float *scores, float *out) {
+    int64_t n = seg[0].n + seg[1].n;
     for (int64_t h0 = 0; h0 < heads; h0 += 4) {
         int g = heads - h0 < 4 ? (int)(heads - h0) : 4;
         const float *qh = q + h0 * dim;
         float *sh = scores + h0 * n, *oh = out + h0 * dim;
-        // Constant group sizes let the compiler keep every accumulator in a register.
-        switch (g) {
-        case 1: scores_group(1, qh, dim, kt, ks, n, scale, sh); break;
-        case 2: scores_group(2, qh, dim, kt, ks, n, scale, sh); break;
-        case 3: scores_group(3, qh, dim, kt, ks, n, scale, sh); break;
-        default: scores_group(4, qh, dim, kt, ks, n, scale, sh); break;
+        int64_t offset = 0;
+        for (int k = 0; k < 2; k++) {
+            if (seg[k].n == 0) continue;
+            // Constant group sizes let the compiler keep every accumulator in a register.
+            switch (g) {
+            case 1: scores_group(1, qh, dim, seg[k].keys, ks, seg[k].n, scale, sh + offset, n); break;
+            case 2: scores_group(2, qh, dim, seg[k].keys, ks, seg[k].n, scale, sh + offset, n); break;
+            case 3: scores_group(3, qh, dim, seg[k].keys, ks, seg[k].n, scale, sh + offset, n); break;
+            default: scores_group(4, qh, dim, seg[k].keys, ks, seg[k].n, scale, sh + offset, n); break;
+            }
+            offset += seg[k].n;
         }
         softmax_rows_avx512(sh, g, n);
-        switch (g) {
-        case 1: weighted_values_group(1, sh, n, v, vs, dim, oh); break;
-        case 2: weighted_values_group(2, sh, n, v, vs, dim, oh); break;
-        case 3: weighted_values_group(3, sh, n, v, vs, dim, oh); break;
-        default: weighted_values_group(4, sh, n, v, vs, dim, oh); break;
+        offset = 0;
+        for (int k = 0; k < 2; k++) {
+            if (seg[k].n == 0) continue;
+            int acc = offset > 0;
+            switch (g) {
+            case 1: weighted_values_group(1, sh + offset, n, seg[k].n, seg[k].values, vs, dim, oh, acc); break;
+            case 2: weighted_values_group(2, sh + offset, n, seg[k].n, seg[k].values, vs, dim, oh, acc); break;
+            case 3: weighted_values_group(3, sh + offset, n, seg[k].n, seg[k].values, vs, dim, oh, acc); break;
+            default: weighted_values_group(4, sh + offset, n, seg[k].n, seg[k].values, vs, dim, oh, acc); break;
+            }
+            offset += seg[k].n;
         }
     }
 }
 
-static void attend_group_portable(const float *q, int64_t heads, int64_t dim, const float *kt, int64_t ks, const float *v,
-                                  int64_t vs, int64_t n, float scale, float *scores, float *out) {
+static void attend_group_portable(const float *q, int64_t heads, int64_t dim, const pk_kv_segment *seg, int64_t ks, int64_t vs,
+                                  float scale, float *scores, float *out) {
+    int64_t n = seg[0].n + seg[1].n;
     for (int64_t h = 0; h < heads; h++) {
         float *s = scores + h * n;
         float mx = -INFINITY;
-        for (int64_t j = 0; j < n; j++) {
-            float acc = 0;
-            for (int64_t i = 0; i < dim; i++) acc += q[h * dim + i] * kt[i * ks + j];
-            s[j] = acc * scale;
-            if (s[j] > mx) mx = s[j];
-        }
+        int64_t j = 0;
+        for (int k = 0; k < 2; k++)
+            for (int64_t c = 0; c < seg[k].n; c++, j++) {
+                float acc = 0;
+                for (int64_t i = 0; i < dim; i++) acc += q[h * dim + i] * seg[k].keys[i * ks + c];
+                s[j] = acc * scale;
+                if (s[j] > mx) mx = s[j];
+            }
         float total = 0;
-        for (int64_t j = 0; j < n; j++) { s[j] = expf(s[j] - mx); total += s[j]; }
-        for (int64_t j = 0; j < n; j++) s[j] /= total;
+        for (j = 0; j < n; j++) { s[j] = expf(s[j] - mx); total += s[j]; }
+        for (j = 0; j < n; j++) s[j] /= total;
         for (int64_t i = 0; i < dim; i++) out[h * dim + i] = 0;
-        for (int64_t j = 0; j < n; j++)
-            for (int64_t i = 0; i < dim; i++) out[h * dim + i] += s[j] * v[j * vs + i];
+        j = 0;
+        for (int k = 0; k < 2; k++)
+            for (int64_t c = 0; c < seg[k].n; c++, j++)
+                for (int64_t i = 0; i < dim; i++) out[h * dim + i] += s[j] * seg[k].values[c * vs + i];
     }
 }
 
-void pk_attend_group(const float *q, int64_t heads, int64_t dim, const float *kt, int64_t ks, const float *v,
-                     int64_t vs, int64_t n, float scale, float *scores, float *out) {
-    if (pk_current_path() == PK_PATH_AVX512BF16) attend_group_avx512(q, heads, dim, kt, ks, v, vs, n, scale, scores, out);
-    else attend_group_portable(q, heads, dim, kt, ks, v, vs, n, scale, scores, out);
+void pk_attend_group(const float *q, int64_t heads, int64_t dim, const pk_kv_segment *segments, int64_t ks, int64_t vs,
+                     float scale, float *scores, float *out) {
+    if (pk_current_path() == PK_PATH_AVX512BF16) attend_group_avx512(q, heads, dim, segments, ks, vs, scale, scores, out);
+    else attend_group_portable(q, heads, dim, segments, ks, vs, scale, scores, out);
 }
 
 // ---- gated activations: gate[i] = act(gate[i]) * up[i] ----

@@ -91,12 +91,23 @@ final class KernelTests: XCTestCase {
             let v = (0..<n * dim).map { _ in Float(rng.unit() * 2 - 1) }
             var scores = [Float](repeating: 0, count: heads * n)
             var reference = [Float](repeating: 0, count: heads * dim)
-            _ = pk_set_path(PK_PATH_PORTABLE)
-            pk_attend_group(q, Int64(heads), Int64(dim), kt, Int64(capacity), v, Int64(dim), Int64(n), 0.125, &scores, &reference)
-            if pk_set_path(PK_PATH_AVX512BF16) == PK_PATH_AVX512BF16 {
-                var out = [Float](repeating: 0, count: heads * dim)
-                pk_attend_group(q, Int64(heads), Int64(dim), kt, Int64(capacity), v, Int64(dim), Int64(n), 0.125, &scores, &out)
-                for i in out.indices { XCTAssertEqual(out[i], reference[i], accuracy: 1e-5, "heads \(heads) dim \(dim) n \(n)") }
+            kt.withUnsafeBufferPointer { k in
+                v.withUnsafeBufferPointer { vp in
+                    let whole = [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(n)), pk_kv_segment(keys: nil, values: nil, n: 0)]
+                    // The same positions as two runs, as a wrapped ring presents them.
+                    let cut = n / 3
+                    let split = [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(cut)),
+                                 pk_kv_segment(keys: k.baseAddress! + cut, values: vp.baseAddress! + cut * dim, n: Int64(n - cut))]
+                    _ = pk_set_path(PK_PATH_PORTABLE)
+                    pk_attend_group(q, Int64(heads), Int64(dim), whole, Int64(capacity), Int64(dim), 0.125, &scores, &reference)
+                    for path in [PK_PATH_PORTABLE, PK_PATH_AVX512BF16] where pk_set_path(path) == path {
+                        for segments in [whole, split] {
+                            var out = [Float](repeating: 0, count: heads * dim)
+                            pk_attend_group(q, Int64(heads), Int64(dim), segments, Int64(capacity), Int64(dim), 0.125, &scores, &out)
+                            for i in out.indices { XCTAssertEqual(out[i], reference[i], accuracy: 1e-5, "heads \(heads) dim \(dim) n \(n)") }
+                        }
+                    }
+                }
             }
         }
     }

@@ -30,6 +30,34 @@ final class SessionTests: XCTestCase {
         XCTAssertLessThan(zip(warmLogits, coldLogits).map { abs($0 - $1) }.max()!, 1e-3)
     }
 
+    /// Sliding-window layers keep a ring of window + slack slots. A prompt far longer than the ring must
+    /// give the same logits as a cache with a slot per position, and an edit further back than the ring
+    /// still holds must fall back to recomputing, not read overwritten keys.
+    func testSlidingWindowRingMatchesFullCache() throws {
+        let model = try TestSupport.model("gemma-3-270m")
+        let text = (0..<90).map { "Line \($0): the quick brown fox jumps over the lazy dog." }.joined(separator: "\n")
+        let tokens = Array(model.encode(text).prefix(1100))
+        XCTAssertEqual(tokens.count, 1100)
+        let ring = Session(model: model, contextLimit: 2048, slidingSlack: Decoder.maxBatch)
+        let full = Session(model: model, contextLimit: 2048, slidingSlack: 4096)
+        XCTAssertLessThan(ring.cache.slots[0], 1100, "layer 0 slides and must wrap")
+        XCTAssertEqual(full.cache.slots[0], 2048)
+        var a: [Float] = [], b: [Float] = []
+        try ring.prefill(tokens) { _, r in a = Array(r) }
+        try full.prefill(tokens) { _, r in b = Array(r) }
+        XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()!, 1e-3)
+        // Edit 600 tokens back: the ring no longer holds the window there, so everything is recomputed.
+        var edited = tokens
+        edited[500] = edited[501]
+        let stats = try ring.prefill(edited) { _, r in a = Array(r) }
+        XCTAssertEqual(stats.reused, 0)
+        try full.prefill(edited) { _, r in b = Array(r) }
+        XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()!, 1e-3)
+        // A recent edit is served from the ring.
+        edited[1090] = edited[1091]
+        XCTAssertEqual(try ring.prefill(edited).reused, 1090)
+    }
+
     func testPromptLongerThanContextIsAnError() throws {
         let model = try TestSupport.model("smollm2-135m-instruct")
         let session = Session(model: model, contextLimit: 16)

@@ -23,11 +23,15 @@ void pk_split_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t n);
 void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, const uint16_t *xlo,
                     float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens, int64_t cols);
 
-/// Attention for `heads` query heads sharing one KV head: out[h] = softmax(q[h]·K * scale)·V over n
-/// positions. Keys are transposed: kt[i*ks + j] is dimension i of position j; values are rows:
-/// v[j*vs + i]. `scores` holds heads*n floats of scratch.
-void pk_attend_group(const float *q, int64_t heads, int64_t dim, const float *kt, int64_t ks, const float *v,
-                     int64_t vs, int64_t n, float scale, float *scores, float *out);
+/// A run of `n` consecutive cached positions: transposed keys (keys[i*ks + j] is dimension i of
+/// position j) and value rows (values[j*vs + i]).
+typedef struct { const float *keys; const float *values; int64_t n; } pk_kv_segment;
+
+/// Attention for `heads` query heads sharing one KV head: out[h] = softmax(q[h]·K * scale)·V over the
+/// positions of two segments (a window that wraps around a ring buffer; the second may have n = 0).
+/// `scores` holds heads * (total n) floats of scratch.
+void pk_attend_group(const float *q, int64_t heads, int64_t dim, const pk_kv_segment *segments, int64_t ks, int64_t vs,
+                     float scale, float *scores, float *out);
 
 float pk_dot_f32(const float *a, const float *b, int64_t n);
 /// y += a * x

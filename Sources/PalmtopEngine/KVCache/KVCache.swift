@@ -1,52 +1,95 @@
+import CKernels
+
 /// Keys and values of every layer for positions 0..<count, f32 (measured: the cache is < 2% of the
 /// bytes read per token for these models, so bf16 would save little and cost precision).
-/// Keys are stored transposed — one row per key dimension, one column per position — so attention
-/// scores 16 positions per vector instruction; values are stored one row per position.
+///
+/// Keys are stored transposed — one row per key dimension, one column per slot — so attention scores
+/// 16 positions per vector instruction; values are one row per slot. Global layers have a slot per
+/// position. Sliding-window layers keep only a ring of `window + slack` slots: enough for the window
+/// plus a prefill batch, and room to truncate back a little (an edited prompt) without recomputing.
 /// `truncate(to:)` drops positions from p on — what prefix reuse needs when a prompt is edited.
 public final class KVCache: @unchecked Sendable {
     public let layers: Int
     public let capacity: Int
     public let kvDim: Int
+    /// Slots per layer: `capacity` for global layers, at most window + slack for sliding ones.
+    public let slots: [Int]
+    public let window: Int?
     public private(set) var count = 0
-    private let keys: UnsafeMutablePointer<Float>    // [layers][kvDim][capacity]
-    private let values: UnsafeMutablePointer<Float>  // [layers][capacity][kvDim]
+    private let offsets: [Int]
+    /// Per layer, the lowest position whose slot has not been overwritten by a later one.
+    private var intactFrom: [Int]
+    private let keys: UnsafeMutablePointer<Float>    // per layer [kvDim][slots]
+    private let values: UnsafeMutablePointer<Float>  // per layer [slots][kvDim]
 
-    public init(layers: Int, capacity: Int, kvDim: Int) {
+    public init(layers: Int, capacity: Int, kvDim: Int, window: Int? = nil, isSliding: (Int) -> Bool = { _ in false },
+                slack: Int = 1024) {
         self.layers = layers
         self.capacity = capacity
         self.kvDim = kvDim
-        keys = .allocate(capacity: layers * capacity * kvDim)
-        values = .allocate(capacity: layers * capacity * kvDim)
+        self.window = window
+        precondition(slack >= Decoder.maxBatch, "a prefill batch must fit in a sliding layer's ring")
+        slots = (0..<layers).map { l in window.map { isSliding(l) ? min(capacity, $0 + slack) : capacity } ?? capacity }
+        var offsets: [Int] = []
+        var total = 0
+        for s in slots { offsets.append(total); total += s * kvDim }
+        self.offsets = offsets
+        intactFrom = Array(repeating: 0, count: layers)
+        keys = .allocate(capacity: max(total, 1))
+        values = .allocate(capacity: max(total, 1))
     }
 
     deinit { keys.deallocate(); values.deallocate() }
 
-    /// Row `dimension` of a layer's transposed keys: element j is that dimension of position j.
-    public func keyRow(layer: Int, dimension: Int) -> UnsafeMutablePointer<Float> { keys + (layer * kvDim + dimension) * capacity }
-    public func value(layer: Int, position: Int) -> UnsafeMutablePointer<Float> { values + (layer * capacity + position) * kvDim }
+    /// Row `dimension` of a layer's transposed keys: element s is that dimension of the position in slot s.
+    func keyRow(layer: Int, dimension: Int) -> UnsafeMutablePointer<Float> { keys + offsets[layer] + dimension * slots[layer] }
+    func valueRow(layer: Int, slot: Int) -> UnsafeMutablePointer<Float> { values + offsets[layer] + slot * kvDim }
 
     /// Writes one position's key and value (each `kvDim` floats).
     func store(layer: Int, position: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
-        let column = keys + layer * kvDim * capacity + position
-        for d in 0..<kvDim { column[d * capacity] = key[d] }
-        self.value(layer: layer, position: position).update(from: value, count: kvDim)
+        let n = slots[layer], slot = position % n
+        let column = keyRow(layer: layer, dimension: 0) + slot
+        for d in 0..<kvDim { column[d * n] = key[d] }
+        valueRow(layer: layer, slot: slot).update(from: value, count: kvDim)
+        intactFrom[layer] = max(intactFrom[layer], position - n + 1)
+    }
+
+    /// Positions first...last of one KV head (dimensions from `offset`) as at most two runs of slots.
+    func segments(layer: Int, first: Int, last: Int, offset: Int) -> (pk_kv_segment, pk_kv_segment) {
+        let n = slots[layer], a = first % n, b = last % n
+        func run(_ from: Int, _ count: Int) -> pk_kv_segment {
+            pk_kv_segment(keys: keyRow(layer: layer, dimension: offset) + from, values: valueRow(layer: layer, slot: from) + offset, n: Int64(count))
+        }
+        if a <= b { return (run(a, b - a + 1), pk_kv_segment(keys: nil, values: nil, n: 0)) }
+        return (run(a, n - a), run(0, b + 1))
+    }
+
+    /// Whether generation can continue from `position` with what is stored: every sliding layer must
+    /// still hold the window before it.
+    public func canResume(at position: Int) -> Bool {
+        guard let window else { return true }
+        return (0..<layers).allSatisfy { intactFrom[$0] <= max(0, position - window + 1) }
     }
 
     /// Forgets positions from `position` on.
-    public func truncate(to position: Int) { count = min(count, max(0, position)) }
+    public func truncate(to position: Int) {
+        count = min(count, max(0, position))
+        if count == 0 { intactFrom = Array(repeating: 0, count: layers) }
+    }
 
     func advance(to n: Int) { count = n }
 
-    /// An independent copy of the first `count` positions (e.g. to branch a conversation).
+    /// An independent copy (e.g. to branch a conversation).
     public func copy() -> KVCache {
-        let c = KVCache(layers: layers, capacity: capacity, kvDim: kvDim)
-        for l in 0..<layers {
-            for d in 0..<kvDim { c.keyRow(layer: l, dimension: d).update(from: keyRow(layer: l, dimension: d), count: count) }
-            c.value(layer: l, position: 0).update(from: value(layer: l, position: 0), count: count * kvDim)
-        }
+        let c = KVCache(layers: layers, capacity: capacity, kvDim: kvDim, window: window,
+                        isSliding: { self.slots[$0] != self.capacity }, slack: max(Decoder.maxBatch, (slots.min() ?? capacity) - (window ?? 0)))
+        let total = offsets.last.map { $0 + slots.last! * kvDim } ?? 0
+        c.keys.update(from: keys, count: total)
+        c.values.update(from: values, count: total)
         c.count = count
+        c.intactFrom = intactFrom
         return c
     }
 
-    public var byteCount: Int { 2 * layers * capacity * kvDim * 4 }
+    public var byteCount: Int { 2 * slots.reduce(0, +) * kvDim * 4 }
 }

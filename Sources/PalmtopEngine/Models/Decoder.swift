@@ -32,7 +32,8 @@ public final class Decoder: @unchecked Sendable {
     private var gate = UnsafeMutablePointer<Float>.allocate(capacity: 1)   // [T, ffn]
     private var up = UnsafeMutablePointer<Float>.allocate(capacity: 1)     // [T, ffn]
     private var mlp = UnsafeMutablePointer<Float>.allocate(capacity: 1)    // [T, d]
-    private var scores: [UnsafeMutablePointer<Float>] = []                 // per thread [context]
+    private var scores: [UnsafeMutablePointer<Float>] = []                 // per thread [groups × context]
+    private var scoresContext = 0
     private var logitRows = UnsafeMutablePointer<Float>.allocate(capacity: 1)
     private var logitCapacity = 0
     public var tap: TapHandler?
@@ -62,9 +63,12 @@ public final class Decoder: @unchecked Sendable {
             mlp = .allocate(capacity: tokens * c.embeddingLength)
             capacity = tokens
         }
-        if scores.isEmpty {
+        // Sessions of different context limits share one decoder: grow the attention scratch to the largest.
+        if context > scoresContext {
             let groups = config.headCount / config.kvHeadCount
+            scores.forEach { $0.deallocate() }
             scores = (0..<ops.pool.threadCount).map { _ in .allocate(capacity: context * groups) }
+            scoresContext = context
         }
     }
 
@@ -171,10 +175,12 @@ public final class Decoder: @unchecked Sendable {
                 let pos = start + t
                 let first = window == Int.max ? 0 : max(0, pos - window + 1)
                 let offset = g * c.headDim
-                pk_attend_group(q + t * c.qDim + offset * groups, Int64(groups), Int64(c.headDim),
-                                cache.keyRow(layer: layer, dimension: offset) + first, Int64(cache.capacity),
-                                cache.value(layer: layer, position: first) + offset, Int64(c.kvDim),
-                                Int64(pos - first + 1), c.attentionScale, scores[part], att + t * c.qDim + offset * groups)
+                let (a, b) = cache.segments(layer: layer, first: first, last: pos, offset: offset)
+                [a, b].withUnsafeBufferPointer { segments in
+                    pk_attend_group(q + t * c.qDim + offset * groups, Int64(groups), Int64(c.headDim), segments.baseAddress,
+                                    Int64(cache.slots[layer]), Int64(c.kvDim), c.attentionScale, scores[part],
+                                    att + t * c.qDim + offset * groups)
+                }
             }
         }
     }

@@ -41,11 +41,15 @@ public final class Session: @unchecked Sendable {
     public private(set) var totalReused = 0
     public private(set) var totalComputed = 0
 
-    public init(model: Model, contextLimit: Int? = nil) {
+    /// `slidingSlack`: slots beyond the window that sliding layers keep, i.e. how far back an edit can
+    /// be and still reuse the cache.
+    public init(model: Model, contextLimit: Int? = nil, slidingSlack: Int = 1024) {
         self.model = model
         let limit = min(contextLimit ?? 4096, model.config.contextLength)
         self.contextLimit = max(limit, 1)
-        cache = KVCache(layers: model.config.layerCount, capacity: self.contextLimit, kvDim: model.config.kvDim)
+        let config = model.config
+        cache = KVCache(layers: config.layerCount, capacity: self.contextLimit, kvDim: config.kvDim,
+                        window: config.slidingWindow, isSliding: config.isSliding(layer:), slack: slidingSlack)
     }
 
     /// Stops the running generation after the current token (safe from any thread or signal handler).
@@ -71,6 +75,8 @@ public final class Session: @unchecked Sendable {
         // The last prompt token (or the first whose logits are wanted) must run again to produce logits.
         if request == .last { common = min(common, tokens.count - 1) }
         if request == .all { common = min(common, max(logitsFrom - 1, 0)) }
+        // A sliding layer's ring may no longer hold the window before the edit point: start over.
+        if !cache.canResume(at: common) { common = 0 }
         cache.truncate(to: common)
         cachedTokens = Array(tokens[..<common])
         var position = common
