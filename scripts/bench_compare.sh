@@ -21,7 +21,8 @@ print(f"| {sys.argv[1]} | {sys.argv[2]} | llama.cpp | {pp:.1f} | {tg:.1f} |")' "
       "$palmtop" bench -m "$model" --threads "$t" -p 512 -n 128 -r 3 --prefill "$mode" --json | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-print(f"| {sys.argv[1]} | {sys.argv[2]} | palmtop ({sys.argv[3]} prefill) | {r[\"pp512_tok_s\"]:.1f} | {r[\"tg128_tok_s\"]:.1f} |")' "$(basename "$model")" "$t" "$mode"
+pp, tg = r["pp512_tok_s"], r["tg128_tok_s"]
+print(f"| {sys.argv[1]} | {sys.argv[2]} | palmtop ({sys.argv[3]} prefill) | {pp:.1f} | {tg:.1f} |")' "$(basename "$model")" "$t" "$mode"
     done
   done
 done
