@@ -7,5 +7,6 @@ struct Palmtop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "palmtop",
         abstract: "PaLM-style language models in your terminal: chat, few-shot prompt library, token probabilities.",
-        subcommands: [Generate.self, Score.self, Tokenize.self, Eval.self, Bench.self, Pull.self, Models.self])
+        subcommands: [Chat.self, Generate.self, Score.self, Tokenize.self, Eval.self, Bench.self, Pull.self, Models.self],
+        defaultSubcommand: Chat.self)
 }

@@ -92,7 +92,7 @@ final class CLITests: XCTestCase {
 
     func testInvalidUTF8PromptFileIsRejected() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("palmtop-bad-\(getpid()).txt").path
-        FileManager.default.createFile(atPath: path, contents: Data([0x48, 0xFF, 0xFE, 0x69]))
+        _ = FileManager.default.createFile(atPath: path, contents: Data([0x48, 0xFF, 0xFE, 0x69]))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let r = try CLIRun.run(["generate", "-m", "gemma-3-270m", "--prompt-file", path])
         XCTAssertNotEqual(r.status, 0)

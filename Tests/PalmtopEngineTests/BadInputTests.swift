@@ -58,7 +58,7 @@ final class BadInputTests: XCTestCase {
                 }
             }
             if rng.next() % 10 == 0 { bytes.removeLast(Int(rng.next() % UInt64(bytes.count))) }
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             do {
                 let f = try GGUFFile(path: path)
                 for t in f.tensors where t.elementCount < 1 << 20 { _ = Dequantize.toFloatArray(file: f, tensor: t) }

@@ -119,7 +119,7 @@ public struct CLIRun {
         p.arguments = args
         // stderr goes to a file so only one pipe needs draining while the child runs.
         let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("palmtop-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let out = Pipe(), input = Pipe()
         p.standardOutput = out

@@ -86,7 +86,7 @@ public struct ModelStore: Sendable {
         }
         let partial = directory.appendingPathComponent(".\(name).gguf.partial")
         try? fm.removeItem(at: partial)
-        fm.createFile(atPath: partial.path, contents: nil)
+        _ = fm.createFile(atPath: partial.path, contents: nil)
         let out = try FileHandle(forWritingTo: partial)
         do {
             defer { try? out.close() }
@@ -133,7 +133,7 @@ public struct ModelStore: Sendable {
         let errPipe = Pipe()
         p.standardError = errPipe
         let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("palmtop-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: outFile) }
         p.standardOutput = try FileHandle(forWritingTo: outFile)
         do { try p.run() } catch { throw ModelStoreError("\(failure): \(error.localizedDescription)") }

@@ -1,0 +1,45 @@
+import Synchronization
+import PalmtopEngine
+import PalmtopPrompts
+
+/// What the library panels report from the engine thread.
+public enum LibraryEvent {
+    /// Text streamed by a query run.
+    case text(String)
+    case generated(GenerationSummary)
+    case item(EvalItemResult)
+    /// A finished dev-set run, with the prompt tokens the KV cache served and those computed.
+    case evaluated(correct: Int, total: Int, reused: Int, computed: Int)
+    case failed(String)
+
+    /// Whether this event ends the job.
+    var isFinal: Bool {
+        switch self {
+        case .generated, .evaluated, .failed: return true
+        case .text, .item: return false
+        }
+    }
+}
+
+/// What the library panels need from the app: the model, a way to run engine work off the UI thread,
+/// and a few app actions. The app conforms; tests can supply their own.
+public protocol LibraryHost: AnyObject {
+    var model: Model { get }
+    /// Runs `job` on the engine thread with the app's session; false while another job runs.
+    func runLibraryJob(_ job: @escaping (Session, EventQueue<LibraryEvent>) -> Void) -> Bool
+    /// Asks the running job to stop.
+    func cancelLibraryJob()
+    /// Switches models (the prompt's preferred one).
+    func switchModel(to name: String)
+    /// Shows another overlay in place of the current one.
+    func present(_ panel: Panel)
+    func notify(_ text: String, _ kind: StatusMessage.Kind)
+}
+
+/// A stop request the UI thread raises and a job on the engine thread checks between steps.
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func raise() { value.store(true, ordering: .sequentiallyConsistent) }
+    func reset() { value.store(false, ordering: .sequentiallyConsistent) }
+    var isRaised: Bool { value.load(ordering: .sequentiallyConsistent) }
+}

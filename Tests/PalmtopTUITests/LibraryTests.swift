@@ -1,0 +1,71 @@
+import XCTest
+import PalmtopTestSupport
+import PalmtopEngine
+import PalmtopPrompts
+import PalmtopTUI
+
+/// The prompt library browser and the exemplar editor, driven through the app on a copy of a shipped prompt.
+final class LibraryTests: XCTestCase {
+    private var directory = ""
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "palmtop-library-\(getpid())"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let shipped = TestSupport.packageRoot.appendingPathComponent("prompts")
+        try FileManager.default.copyItem(at: shipped.appendingPathComponent("sentiment.yaml"),
+                                         to: URL(fileURLWithPath: directory + "/sentiment.yaml"))
+        // Four dev items keep the run short.
+        let dev = try String(contentsOf: shipped.appendingPathComponent("sentiment.dev.jsonl"), encoding: .utf8)
+        try dev.split(separator: "\n").prefix(4).joined(separator: "\n").write(toFile: directory + "/sentiment.dev.jsonl", atomically: true, encoding: .utf8)
+        try "name: broken\ntemplate: [unclosed\n".write(toFile: directory + "/broken.yaml", atomically: true, encoding: .utf8)
+        setenv("PALMTOP_PROMPTS", directory, 1)
+    }
+
+    override func tearDown() {
+        unsetenv("PALMTOP_PROMPTS")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func screen(_ app: ChatApp) -> MemoryCanvas {
+        let canvas = MemoryCanvas(rows: 30, cols: 110)
+        app.draw(into: canvas)
+        return canvas
+    }
+
+    func testBrowseEditRunTheDevSetAndSave() throws {
+        let app = ChatApp(model: try TestSupport.model("smollm2-135m-instruct"), options: ChatOptions(contextLimit: 1024, threads: 2))
+        _ = app.handle(.function(4))
+        var canvas = screen(app)
+        XCTAssertNotNil(canvas.find("› broken"))
+        XCTAssertNotNil(canvas.find("This prompt file does not load:"), "a bad file shows its error:\n\(canvas.text)")
+        for c in "senti" { _ = app.handle(.char(c)) }
+        canvas = screen(app)
+        XCTAssertNil(canvas.find("broken"))
+        XCTAssertNotNil(canvas.find("gemma-3-270m · complete · rank-choices"))
+        _ = app.handle(.enter)
+        canvas = screen(app)
+        XCTAssertNotNil(canvas.find("sentiment — exemplar editor"))
+        XCTAssertNotNil(canvas.find("[x] 1."))
+        _ = app.handle(.char(" "))
+        canvas = screen(app)
+        XCTAssertNotNil(canvas.find("[ ] 1."))
+        XCTAssertNotNil(canvas.find("sentiment (modified)"))
+
+        _ = app.handle(.char("d"))
+        XCTAssertTrue(app.waitUntilIdle(timeout: 120))
+        canvas = screen(app)
+        XCTAssertNotNil(canvas.find("/4 correct"), canvas.text)
+        XCTAssertNotNil(canvas.find("prompt tokens reused"))
+        let marks = canvas.line(canvas.find("/4 correct")!.row + 1)
+        XCTAssertEqual(marks.filter { $0 == "✓" || $0 == "✗" }.count, 4)
+
+        _ = app.handle(.char("s"))
+        let saved = try PromptFile.load(nameOrPath: directory + "/sentiment.yaml")
+        XCTAssertFalse(saved.exemplars[0].enabled)
+        XCTAssertTrue(saved.exemplars[1].enabled)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/sentiment.yaml~"), "the previous version is kept")
+        XCTAssertTrue(app.handle(.escape).contains(.handled))
+        XCTAssertNotNil(screen(app).find("Prompt library"))
+    }
+}
