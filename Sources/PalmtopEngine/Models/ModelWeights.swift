@@ -39,12 +39,14 @@ public struct ModelWeights: @unchecked Sendable {
             guard let t = file.tensor(name) else { throw GGUFError(path: file.path, problem: "tensor '\(name)' is missing") }
             return t
         }
+        // Every matrix in one huge-page arena: 2-D tensors are the matrices.
+        let arena = WeightArena(bytes: file.tensors.filter { $0.dims.count == 2 }.reduce(0) { $0 + WeightArena.footprint($1.elementCount * 2) })
         func matrix(_ name: String, rows: Int, cols: Int) throws -> BF16Matrix {
             let t = try info(name)
             guard t.dims.count == 2, t.dims[0] == cols, t.dims[1] == rows else {
                 throw GGUFError(path: file.path, problem: "tensor '\(name)' has shape \(t.dims), expected [\(cols), \(rows)]")
             }
-            let m = BF16Matrix(rows: rows, cols: cols)
+            let m = BF16Matrix(rows: rows, cols: cols, arena: arena)
             Dequantize.toBF16(file: file, tensor: t, into: m.storage, pool: pool)
             return m
         }

@@ -1,24 +1,57 @@
+import Foundation
 import CKernels
 
-/// A row-major bf16 matrix owned by the engine: `rows` outputs × `cols` inputs (a GGUF weight with
-/// dims [cols, rows]), 64-byte aligned for the kernels.
+/// A row-major bf16 matrix: `rows` outputs × `cols` inputs (a GGUF weight with dims [cols, rows]),
+/// 64-byte aligned for the kernels. Its storage comes from a `WeightArena`.
 public final class BF16Matrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     public let storage: UnsafeMutablePointer<UInt16>
+    /// Keeps the arena (and so the storage) alive as long as the matrix.
+    private let arena: WeightArena
 
-    public init(rows: Int, cols: Int) {
+    public init(rows: Int, cols: Int, arena: WeightArena? = nil) {
         self.rows = rows
         self.cols = cols
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(rows * cols, 1) * 2, alignment: 64)
-        storage = raw.bindMemory(to: UInt16.self, capacity: max(rows * cols, 1))
+        let a = arena ?? WeightArena(bytes: WeightArena.footprint(rows * cols * 2))
+        self.arena = a
+        storage = a.take(bytes: rows * cols * 2).bindMemory(to: UInt16.self, capacity: max(rows * cols, 1))
     }
-
-    deinit { UnsafeMutableRawPointer(storage).deallocate() }
 
     public var byteCount: Int { rows * cols * 2 }
 
     public func row(_ r: Int) -> UnsafeMutablePointer<UInt16> { storage + r * cols }
+}
+
+/// One allocation for all of a model's weights, 2 MiB-aligned and advised as transparent huge pages:
+/// decode streams every weight once per token, and with 4 KiB pages the TLB misses cost about a fifth
+/// of a core's memory bandwidth (measured: Gemma 3 270M, one thread, 36 → 46 tok/s).
+public final class WeightArena: @unchecked Sendable {
+    private let base: UnsafeMutableRawPointer
+    private let size: Int
+    private var used = 0
+
+    /// Bytes a block of `bytes` occupies in an arena (64-byte granules).
+    public static func footprint(_ bytes: Int) -> Int { (max(bytes, 1) + 63) & ~63 }
+
+    public init(bytes: Int) {
+        let huge = 1 << 21
+        size = max(bytes, 64)
+        var raw: UnsafeMutableRawPointer?
+        let alignment = size >= huge ? huge : 64
+        guard posix_memalign(&raw, alignment, size) == 0, let raw else { fatalError("out of memory allocating \(size) bytes of weights") }
+        if alignment == huge { madvise(raw, (size + huge - 1) & ~(huge - 1), MADV_HUGEPAGE) }
+        base = raw
+    }
+
+    deinit { free(base) }
+
+    func take(bytes: Int) -> UnsafeMutableRawPointer {
+        let n = Self.footprint(bytes)
+        precondition(used + n <= size, "weight arena overflow")
+        defer { used += n }
+        return base + used
+    }
 }
 
 /// How prefill (matrix × matrix) treats activations: `exact` adds back their bf16 rounding error with
