@@ -59,6 +59,11 @@ final class LibraryTests: XCTestCase {
         XCTAssertNotNil(canvas.find("prompt tokens reused"))
         let marks = canvas.line(canvas.find("/4 correct")!.row + 1)
         XCTAssertEqual(marks.filter { $0 == "✓" || $0 == "✗" }.count, 4)
+        // The results list gives every item, with each choice's summed log-probability.
+        XCTAssertNotNil(canvas.find("dev-set results"), canvas.text)
+        let scores = try XCTUnwrap(canvas.find("    logp positive -"), canvas.text)
+        XCTAssertTrue(canvas.line(scores.row).contains(" · negative -"))
+        XCTAssertEqual(canvas.text.components(separatedBy: "logp positive").count - 1, 4)
 
         _ = app.handle(.char("s"))
         let saved = try PromptFile.load(nameOrPath: directory + "/sentiment.yaml")

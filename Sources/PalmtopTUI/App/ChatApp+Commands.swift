@@ -152,5 +152,7 @@ extension ChatApp: LibraryHost {
 
     public func present(_ panel: Panel) { overlay = panel }
 
+    public func dismiss() { overlay = nil }
+
     public func notify(_ text: String, _ kind: StatusMessage.Kind) { say(text, kind) }
 }

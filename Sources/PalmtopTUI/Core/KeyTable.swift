@@ -63,4 +63,51 @@ public enum KeyTable {
         ("1 2 3 4", "presets: greedy, code, balanced, creative"),
         ("Esc, F2", "close"),
     ]
+
+    /// Keys of the prompt library browser (F4): its footer and the help overlay are built from this.
+    public static let library: [(keys: String, help: String)] = [
+        ("type", "filter"),
+        ("↑ ↓", "select"),
+        ("Enter", "open"),
+        ("^N", "new prompt from a template"),
+        ("^T", "duplicate"),
+        ("^R", "rename"),
+        ("Del ^X", "delete"),
+        ("Esc F4", "close"),
+    ]
+
+    /// Keys of the exemplar editor's list: its footer and the help overlay are built from this.
+    public static let exemplarEditor: [(keys: String, help: String)] = [
+        ("↑ ↓", "select"),
+        ("Space", "on/off"),
+        ("e", "edit fields"),
+        ("a", "add"),
+        ("x", "delete"),
+        ("[ ]", "move up/down"),
+        ("p", "preview"),
+        ("Tab", "query"),
+        ("d", "dev set"),
+        ("r", "results"),
+        ("PgUp PgDn", "scroll"),
+        ("s", "save"),
+        ("m", "preferred model"),
+        ("Esc", "back"),
+        ("F4", "close"),
+    ]
+
+    /// Key hints packed into rows of at most `width` columns, for a panel's footer.
+    public static func footer(_ keys: [(keys: String, help: String)], width: Int) -> [String] {
+        var rows: [String] = []
+        var row = ""
+        for (k, h) in keys {
+            let item = "\(k) \(h)"
+            if !row.isEmpty && DisplayWidth.of(row) + 2 + DisplayWidth.of(item) > width {
+                rows.append(row)
+                row = ""
+            }
+            row += (row.isEmpty ? "" : "  ") + item
+        }
+        if !row.isEmpty { rows.append(row) }
+        return rows
+    }
 }

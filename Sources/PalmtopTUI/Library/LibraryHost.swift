@@ -33,6 +33,8 @@ public protocol LibraryHost: AnyObject {
     func switchModel(to name: String)
     /// Shows another overlay in place of the current one.
     func present(_ panel: Panel)
+    /// Closes the overlay (for a panel that closes after a y/n answer, not from `handle`'s effect).
+    func dismiss()
     func notify(_ text: String, _ kind: StatusMessage.Kind)
 }
 

@@ -2,19 +2,30 @@ import Foundation
 import PalmtopPrompts
 
 /// F4: the prompt library. Typing filters the list, ↑/↓ select, the right side previews the prompt
-/// (or shows why its file does not load), Enter opens the exemplar editor, Esc closes.
+/// (or shows why its file does not load), Enter opens the exemplar editor; Ctrl keys create a prompt
+/// from a template, duplicate, rename and delete (after a y/n question), and the list refreshes.
+/// Esc closes.
 public final class LibraryPanel: Panel {
     private unowned let host: LibraryHost
     private let directory: URL
-    private let names: [String]
+    private let files: LibraryFiles
+    private var names: [String]
     public private(set) var filter = ""
     private var selected = 0
     private var loaded: [String: Result<PromptFile, Error>] = [:]
+    /// A name being typed for a new, duplicated or renamed prompt.
+    private var nameField: NameField?
+    private var confirmation: Confirmation?
 
-    public init(host: LibraryHost, directory: URL = PromptLibrary.directory()) {
+    /// `selecting` is the path of a prompt to select (the one the editor just left).
+    public init(host: LibraryHost, directory: URL = PromptLibrary.directory(), selecting: String? = nil) {
         self.host = host
         self.directory = directory
+        files = LibraryFiles(directory: directory)
         names = PromptLibrary.names(in: directory)
+        if let selecting {
+            selected = names.firstIndex(of: URL(fileURLWithPath: selecting).deletingPathExtension().lastPathComponent) ?? 0
+        }
     }
 
     /// Prompt names matching the filter (case-insensitive substring).
@@ -26,12 +37,21 @@ public final class LibraryPanel: Panel {
 
     private func prompt(_ name: String) -> Result<PromptFile, Error> {
         if let p = loaded[name] { return p }
-        let r = Result { try PromptFile.load(nameOrPath: directory.appendingPathComponent("\(name).yaml").path) }
+        let r = Result { try PromptFile.load(nameOrPath: files.path(name)) }
         loaded[name] = r
         return r
     }
 
     public func handle(_ key: Key) -> Effect {
+        if let question = confirmation {
+            confirmation = nil
+            if !question.answer(key) { confirmation = question }
+            return .consumed
+        }
+        if var field = nameField {
+            nameField = field.handle(key) ? field : nil
+            return .consumed
+        }
         switch key {
         case .escape, .function(4): return [.handled, .redraw, .close]
         case .up: selected = max(selected - 1, 0)
@@ -45,19 +65,56 @@ public final class LibraryPanel: Panel {
             case .success(let file): host.present(ExemplarEditor(host: host, prompt: file))
             case .failure(let error): host.notify("\(error)", .error)
             }
+        case .ctrl("n"):
+            nameField = NameField("new prompt name: ", initial: "") { [unowned self] new in
+                change(selecting: new, "created \(new).yaml from the template — Enter opens it") { try files.create(new) }
+            }
+        case .ctrl("t"):
+            guard let name = selectedName else { return [.handled] }
+            nameField = NameField("duplicate \(name) as: ", initial: "\(name)-copy") { [unowned self] new in
+                change(selecting: new, "duplicated \(name) as \(new)") { try files.duplicate(name, as: new) }
+            }
+        case .ctrl("r"):
+            guard let name = selectedName else { return [.handled] }
+            nameField = NameField("rename \(name) to: ", initial: name) { [unowned self] new in
+                change(selecting: new, "renamed \(name) to \(new)") { try files.rename(name, to: new) }
+            }
+        case .ctrl("x"), .delete:
+            guard let name = selectedName else { return [.handled] }
+            confirmation = Confirmation("delete \(name)? (the file is kept as \(name).yaml~)") { [unowned self] in
+                change(selecting: nil, "deleted \(name) (kept as \(name).yaml~)") { try files.delete(name) }
+            }
         default: return [.handled]
         }
         return .consumed
     }
 
+    /// Runs a file operation, then re-reads the list and selects `name`. False (and the error shown)
+    /// when it failed, which keeps a name field open for another try.
+    @discardableResult
+    private func change(selecting name: String?, _ done: String, _ operation: () throws -> Void) -> Bool {
+        do { try operation() } catch { host.notify("\(error)", .error); return false }
+        names = PromptLibrary.names(in: directory)
+        loaded = [:]
+        if let name {
+            if !visible.contains(name) { filter = "" }
+            selected = visible.firstIndex(of: name) ?? 0
+        } else {
+            selected = min(selected, max(visible.count - 1, 0))
+        }
+        host.notify(done, .info)
+        return true
+    }
+
     public func draw(into canvas: Canvas, rect: Rect) {
         let inside = canvas.box(rect, title: "Prompt library — type to filter, Enter opens, Esc closes")
-        guard !inside.isEmpty else { return }
+        guard inside.height > 4 else { return }
         canvas.put("filter: ", row: inside.row, col: inside.col + 1, role: .dim)
         canvas.put(filter.isEmpty ? "(type to filter)" : filter, row: inside.row, col: inside.col + 9, role: filter.isEmpty ? .dim : .text)
         let listWidth = min(26, inside.width / 3)
         let list = visible
-        let height = inside.height - 2
+        let footer = KeyTable.footer(KeyTable.library, width: inside.width - 2)
+        let height = max(inside.height - 2 - footer.count, 0)
         let top = max(min(selected - height / 2, list.count - height), 0)
         if list.isEmpty {
             canvas.put(names.isEmpty ? "no prompts in \(directory.path)" : "nothing matches", row: inside.row + 2, col: inside.col + 1, role: .dim)
@@ -69,9 +126,21 @@ public final class LibraryPanel: Panel {
             canvas.put((isSelected ? "› " : "  ") + list[top + i], row: row, col: inside.col, role: isSelected ? .selection : .text, limit: listWidth)
         }
         for r in 0..<height { canvas.put("│", row: inside.row + 2 + r, col: inside.col + listWidth, role: .border) }
+        drawFooter(canvas, footer, row: inside.bottom - footer.count, col: inside.col + 1, width: inside.width - 2)
         guard let name = selectedName else { return }
         let preview = Rect(row: inside.row + 2, col: inside.col + listWidth + 2, width: inside.width - listWidth - 3, height: height)
         drawPreview(prompt(name), into: canvas, rect: preview)
+    }
+
+    /// The bottom rows: the name being typed, the pending question, or the keys.
+    private func drawFooter(_ canvas: Canvas, _ keys: [String], row: Int, col: Int, width: Int) {
+        if let nameField {
+            nameField.draw(into: canvas, row: row, col: col, limit: width)
+        } else if let confirmation {
+            canvas.put(confirmation.line, row: row, col: col, role: .warning, limit: width)
+        } else {
+            for (i, line) in keys.enumerated() { canvas.put(line, row: row + i, col: col, role: .dim, limit: width) }
+        }
     }
 
     private func drawPreview(_ result: Result<PromptFile, Error>, into canvas: Canvas, rect: Rect) {
@@ -83,6 +152,9 @@ public final class LibraryPanel: Panel {
             chars = TextLayout.styled(p.name + "\n", .title)
             chars += TextLayout.styled("\(p.model) · \(p.mode.rawValue) · \(p.scoring.rawValue) · \(p.enabledExemplars.count)/\(p.exemplars.count) exemplars on"
                                        + (p.devPath.map { " · dev set \($0)" } ?? "") + "\n", .accent)
+            if let path = p.path, RecoveryFile.exists(for: path) {
+                chars += TextLayout.styled("unsaved changes were autosaved: opening offers to restore them\n", .warning)
+            }
             chars += TextLayout.styled(p.description + "\n\n", .text)
             chars += TextLayout.styled(p.render(query: "…"), .dim)
         }

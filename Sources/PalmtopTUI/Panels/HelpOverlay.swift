@@ -16,6 +16,10 @@ public final class HelpOverlay: Panel {
         out += KeyTable.inspector
         out.append(("", "Sampling panel (F2)"))
         out += KeyTable.sampling
+        out.append(("", "Prompt library (F4)"))
+        out += KeyTable.library
+        out.append(("", "Exemplar editor (Enter on a prompt)"))
+        out += KeyTable.exemplarEditor
         out.append(("", "Commands (Tab completes)"))
         for c in SlashCommand.catalog { out.append(("/\(c.name)" + (c.arguments.isEmpty ? "" : " \(c.arguments)"), c.help)) }
         out.append(("", "Settings for /set"))

@@ -1,0 +1,141 @@
+import Foundation
+import PalmtopEngine
+import PalmtopPrompts
+
+/// The editor's engine work (a query, the dev set) and saving.
+extension ExemplarEditor {
+    /// Stops the running query or dev-set run (Esc, Ctrl-C): the current item ends early and no
+    /// further items start.
+    public func stopRun() {
+        guard running else { return }
+        stop.raise()
+        host.cancelLibraryJob()
+    }
+
+    /// Validates and writes the file atomically (the previous version kept as `NAME.yaml~`); the
+    /// recovery file is no longer needed once the file holds the changes.
+    func save() {
+        guard let path = prompt.path else { host.notify("this prompt has no file to save to", .error); return }
+        do {
+            try prompt.save(to: path)
+            saved = prompt
+            RecoveryFile.remove(for: path)
+            autosaved = nil
+            host.notify("saved \(path) (previous version kept as \((path as NSString).lastPathComponent)~)", .info)
+        } catch {
+            host.notify("\(error)", .error)
+        }
+    }
+
+    private func start(_ job: @escaping (Session, EventQueue<LibraryEvent>) -> Void) -> Bool {
+        guard !running else { host.notify("a run is in progress — Esc stops it", .warning); return false }
+        stop.reset()
+        guard host.runLibraryJob(job) else { host.notify("the engine is busy — stop the chat generation first", .warning); return false }
+        running = true
+        return true
+    }
+
+    func runQuery() {
+        let p = prompt, input = query.text, stop = self.stop
+        guard !input.trimmingCharacters(in: .whitespaces).isEmpty else { host.notify("type a query first", .warning); return }
+        guard start({ session, queue in
+            let text = p.render(query: input, chatTemplate: session.model.chatTemplate)
+            do {
+                let summary = try session.generate(prompt: session.model.encode(text, parseSpecial: p.mode == .chat), settings: p.sampling) { e in
+                    queue.push(.text(e.text))
+                    return !stop.isRaised
+                }
+                queue.push(.generated(summary))
+            } catch {
+                queue.push(.failed("\(error)"))
+            }
+        }) else { return }
+        output = ""
+        answer = nil
+        queryNote = ""
+        focus = .list
+        view = .output
+    }
+
+    /// Runs the items in order on the app's session, so the exemplar prefix is computed once and reused
+    /// by every item after the first.
+    func runDevSet() {
+        let items: [DevItem]
+        do { items = try prompt.loadDevSet() } catch { host.notify("\(error)", .error); return }
+        guard !items.isEmpty else { host.notify("this prompt has no dev set", .warning); return }
+        let p = prompt, stop = self.stop
+        guard start({ session, queue in
+            let evaluator = Evaluator(prompt: p, session: session)
+            let reused0 = session.totalReused, computed0 = session.totalComputed
+            var correct = 0, done = 0
+            do {
+                for (i, item) in items.enumerated() where !stop.isRaised {
+                    let r = try evaluator.evaluate(item, index: i)
+                    if r.correct { correct += 1 }
+                    done += 1
+                    queue.push(.item(r))
+                }
+                queue.push(.evaluated(correct: correct, total: done, reused: session.totalReused - reused0,
+                                      computed: session.totalComputed - computed0))
+            } catch {
+                queue.push(.failed("\(error)"))
+            }
+        }) else { return }
+        results = []
+        tokenNote = nil
+        devTotal = items.count
+        view = .results
+        followEnd = true
+        accuracyLine = "running the dev set (\(items.count) items)… Esc stops"
+    }
+
+    /// An event from the job this editor started.
+    public func apply(_ event: LibraryEvent) {
+        switch event {
+        case .text(let t): output += t
+        case .generated(let summary):
+            output = summary.text
+            answer = prompt.extractor?.extract(summary.text)
+            queryNote = "   (prompt tokens reused \(summary.reusedTokens), computed \(summary.computedTokens))"
+            running = false
+        case .item(let r):
+            results.append(r)
+            accuracyLine = "dev set: \(results.count)/\(devTotal) run, \(results.filter(\.correct).count) correct…"
+        case .evaluated(let correct, let total, let reused, let computed):
+            running = false
+            let accuracy = total > 0 ? Double(correct) / Double(total) : 0
+            var line = String(format: "dev set: %d/%d correct (%.1f%%)", correct, total, accuracy * 100)
+            if total < devTotal { line += " — stopped early" }
+            if let last = lastRun, last.exemplars != prompt.exemplars {
+                line += String(format: "   before → after: %.1f%% → %.1f%%", last.accuracy * 100, accuracy * 100)
+            }
+            accuracyLine = line
+            tokenNote = "prompt tokens reused \(reused), computed \(computed)"
+            lastRun = (prompt.exemplars, accuracy)
+        case .failed(let why):
+            running = false
+            host.notify(why, .error)
+        }
+    }
+
+    /// The per-item results as styled rows: pass/fail, input, prediction and, for rank-choices, every
+    /// choice's summed log-probability (the chosen one highlighted).
+    func resultRows(width: Int) -> [[StyledChar]] {
+        var rows: [[StyledChar]] = []
+        for r in results {
+            var line = TextLayout.styled(r.correct ? "✓ " : "✗ ", r.correct ? .probHigh : .probLow)
+            line += TextLayout.styled("#\(r.index + 1) \(Self.flat(r.input)) → \(Self.flat(r.predicted))", .text)
+            if !r.correct { line += TextLayout.styled(" (expected \(Self.flat(r.expected)))", .dim) }
+            rows.append(line)
+            guard let scores = r.choiceScores, !scores.isEmpty else { continue }
+            let best = scores.indices.max { scores[$0].sumLogprob < scores[$1].sumLogprob }
+            var choices = TextLayout.styled("    logp ", .dim)
+            for (i, s) in scores.enumerated() {
+                let name = Self.flat(s.choice.trimmingCharacters(in: .whitespaces))
+                choices += TextLayout.styled((i > 0 ? " · " : "") + name + String(format: " %.2f", s.sumLogprob), i == best ? .accent : .dim)
+            }
+            rows.append(choices)
+        }
+        return rows.flatMap { TextLayout.wrap($0, width: width, words: true) }
+    }
+}
