@@ -255,40 +255,6 @@ void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, cons
     }
 }
 
-// ---- f32 helpers for attention ----
-
-__attribute__((target("avx512f")))
-static float dot_avx512(const float *a, const float *b, int64_t n) {
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
-    }
-    float s = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
-__attribute__((target("avx512f")))
-static void axpy_avx512(float *y, float a, const float *x, int64_t n) {
-    __m512 av = _mm512_set1_ps(a);
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(av, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
-}
-
-float pk_dot_f32(const float *a, const float *b, int64_t n) {
-    if (pk_current_path() == PK_PATH_AVX512BF16) return dot_avx512(a, b, n);
-    float s = 0;
-    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
-void pk_axpy_f32(float *y, float a, const float *x, int64_t n) {
-    if (pk_current_path() == PK_PATH_AVX512BF16) { axpy_avx512(y, a, x, n); return; }
-    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
-}
 
 // exp(x) = 2^n · exp(r), r = x − n·ln2 in [−ln2/2, ln2/2]; degree-6 Taylor polynomial (|rel err| < 2e-7).
 __attribute__((target("avx512f")))
