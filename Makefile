@@ -14,6 +14,7 @@ run: deps build models
 # System packages: installed when we are root, otherwise we say exactly what is missing.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	$(PYTHON) -m pip --version >/dev/null 2>&1 || missing="$$missing python3-pip"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "Missing system packages:$$missing"; echo "Install them with: sudo apt-get install$$missing"; exit 1; fi; \
@@ -23,13 +24,14 @@ deps:
 build:
 	$(SWIFT) build -c release --product palmtop
 
-# The default models (skipped when already installed and verified).
+# The default models (a model already in the store is not fetched again).
 models: build
 	$(BIN) pull
 
 # Generated test inputs: small synthetic GGUF files (never committed) from the scripts in scripts/.
 test-data:
-	@$(PYTHON) -c "import numpy, gguf" 2>/dev/null || $(PYTHON) -m pip install --quiet --disable-pip-version-check $(PIP_PACKAGES)
+	@$(PYTHON) -c "import numpy, gguf" 2>/dev/null || $(PYTHON) -m pip install --quiet --disable-pip-version-check $(PIP_PACKAGES) \
+	  || $(PYTHON) -m pip install --quiet --disable-pip-version-check --break-system-packages $(PIP_PACKAGES)
 	@mkdir -p $(TEST_DATA)/bad
 	$(PYTHON) scripts/make_synthetic_quant.py $(TEST_DATA)/synthetic.gguf $(TEST_DATA)/synthetic.json >/dev/null
 	$(PYTHON) scripts/make_bad_gguf.py $(TEST_DATA)/bad >/dev/null

@@ -34,12 +34,31 @@ public struct SeededRandom: Sendable {
 public struct SamplerChain: Sendable {
     public private(set) var stages: [any Sampler]
     private var rng: SeededRandom
-    public let settings: SamplingSettings
+    public private(set) var settings: SamplingSettings
+    /// Tokens the penalties have seen (primed prompt tokens, then accepted ones), kept so the chain
+    /// can be rebuilt with new settings mid-generation without forgetting them.
+    private var history: [Int] = []
 
     public init(_ settings: SamplingSettings) {
         self.settings = settings
         rng = SeededRandom(seed: settings.seed)
-        stages = settings.order.map { stage -> any Sampler in
+        stages = Self.stages(for: settings)
+    }
+
+    /// Applies new settings from the next token on: the stages are rebuilt and re-primed with the
+    /// history; the random stream continues (a new seed restarts it).
+    public mutating func reconfigure(_ new: SamplingSettings) {
+        guard new != settings else { return }
+        if new.seed != settings.seed { rng = SeededRandom(seed: new.seed) }
+        settings = new
+        stages = Self.stages(for: new)
+        let keep = history
+        history = []
+        prime(keep)
+    }
+
+    private static func stages(for settings: SamplingSettings) -> [any Sampler] {
+        settings.order.map { stage -> any Sampler in
             switch stage {
             case .penalties: return Penalties(repetition: settings.repeatPenalty, presence: settings.presencePenalty,
                                               frequency: settings.frequencyPenalty, lastN: settings.repeatLastN)
@@ -57,16 +76,25 @@ public struct SamplerChain: Sendable {
 
     public mutating func accept(_ token: Int) {
         for i in stages.indices { stages[i].accept(token) }
+        remember([token])
     }
 
     /// Makes the prompt count as history for the penalties.
     public mutating func prime(_ tokens: [Int]) {
         for i in stages.indices { if var p = stages[i] as? Penalties { p.prime(tokens); stages[i] = p } }
+        remember(tokens)
     }
 
     public mutating func reset() {
         for i in stages.indices { stages[i].reset() }
+        history = []
         rng = SeededRandom(seed: settings.seed)
+    }
+
+    private mutating func remember(_ tokens: [Int]) {
+        history += tokens
+        let window = settings.repeatLastN < 0 ? Int.max : max(settings.repeatLastN, 64)
+        if history.count > 2 * window + 256 { history.removeFirst(history.count - window) }
     }
 
     /// Draws an index into `c` from its softmax.

@@ -92,6 +92,21 @@ final class SessionTests: XCTestCase {
         XCTAssertTrue(first.summary.text.hasPrefix(stopped.summary.text))
     }
 
+    func testLiveSettingsApplyFromTheNextToken() throws {
+        let model = try TestSupport.model("smollm2-135m-instruct")
+        var settings = SamplingSettings.greedy
+        settings.maxTokens = 50
+        let live = LiveSettings()
+        var count = 0
+        let summary = try Session(model: model, contextLimit: 256).generate(prompt: model.encode("Count: one, two,"), settings: settings, live: live) { _ in
+            count += 1
+            if count == 2 { var s = settings; s.maxTokens = 5; live.current = s }
+            return true
+        }
+        XCTAssertEqual(summary.generatedTokens, 5)
+        XCTAssertEqual(summary.stopReason, .maxTokens)
+    }
+
     func testEveryTokenCarriesLogprobsAndAlternatives() throws {
         let model = try TestSupport.model("smollm2-135m-instruct")
         var settings = SamplingSettings()

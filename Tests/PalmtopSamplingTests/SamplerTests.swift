@@ -119,3 +119,30 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(decoded, s)
     }
 }
+
+/// Rebuilding a chain mid-generation keeps the penalty history and the random stream.
+final class ReconfigureTests: XCTestCase {
+    func testReconfigureKeepsHistoryAndRandomStream() {
+        var s = SamplingSettings()
+        s.topK = 0; s.topP = 1; s.minP = 0; s.repeatPenalty = 2; s.temperature = 1
+        var chain = SamplerChain(s)
+        chain.accept(0)
+        var c = Candidates(ids: [0, 1], logits: [1, 1])
+        chain.apply(&c)
+        XCTAssertEqual(c.logits, [0.5, 1])
+        var t = s
+        t.temperature = 0.5
+        chain.reconfigure(t)
+        var d = Candidates(ids: [0, 1], logits: [1, 1])
+        chain.apply(&d)
+        XCTAssertEqual(d.logits, [1, 2], "the penalty still applies to token 0, then T = 0.5 doubles both")
+        // Same seed: the draws after reconfiguring continue the stream instead of restarting it.
+        var fresh = SamplerChain(s)
+        var continued = SamplerChain(s)
+        let base = Candidates(ids: [0, 1, 2], logits: [0, 0, 0])
+        _ = fresh.sample(base)
+        _ = continued.sample(base)
+        continued.reconfigure(t)
+        XCTAssertEqual((0..<20).map { _ in fresh.sample(base) }, (0..<20).map { _ in continued.sample(base) })
+    }
+}

@@ -33,9 +33,6 @@ typedef struct { const float *keys; const float *values; int64_t n; } pk_kv_segm
 void pk_attend_group(const float *q, int64_t heads, int64_t dim, const pk_kv_segment *segments, int64_t ks, int64_t vs,
                      float scale, float *scores, float *out);
 
-float pk_dot_f32(const float *a, const float *b, int64_t n);
-/// y += a * x
-void pk_axpy_f32(float *y, float a, const float *x, int64_t n);
 
 /// gate[i] = act(gate[i]) * up[i] with act = SiLU, or GELU (tanh approximation) when `gelu` is 1.
 void pk_gated_activation(float *gate, const float *up, int64_t n, int gelu);

@@ -100,8 +100,10 @@ public final class Session: @unchecked Sendable {
 
     /// Generates from `prompt`, calling `onToken` for each token as it is made (return false to stop).
     /// `forced` tokens are emitted first instead of sampling (branching to an alternative in the inspector).
-    public func generate(prompt: [Int], settings: SamplingSettings, topN: Int = 10, forced: [Int] = [],
-                         onToken: (TokenEvent) -> Bool) throws -> GenerationSummary {
+    /// With `live`, the sampler settings and token limit are re-read before every token, so a change made
+    /// on another thread (a settings panel) applies from the next token; stop sequences stay as started.
+    public func generate(prompt: [Int], settings: SamplingSettings, live: LiveSettings? = nil, topN: Int = 10,
+                         forced: [Int] = [], onToken: (TokenEvent) -> Bool) throws -> GenerationSummary {
         do { try settings.validate() } catch { throw EngineError.invalidSettings("\(error)") }
         cancelled.store(false, ordering: .sequentiallyConsistent)
         var last: [Float] = []
@@ -119,7 +121,9 @@ public final class Session: @unchecked Sendable {
         func alternative(_ id: Int, _ lp: Float) -> TokenAlternative {
             TokenAlternative(id: id, text: tokenizer.decode([id], special: true), logprob: lp)
         }
-        while summary.generatedTokens < settings.maxTokens {
+        while summary.generatedTokens < chain.settings.maxTokens {
+            if let live, let next = live.current, (try? next.validate()) != nil { chain.reconfigure(next) }
+            if summary.generatedTokens >= chain.settings.maxTokens { break }
             if isCancelled { summary.stopReason = .cancelled; break }
             if cachedTokens.count >= contextLimit { summary.stopReason = .contextFull; break }
             let (id, event) = last.withUnsafeBufferPointer { row -> (Int, TokenEvent) in
@@ -156,7 +160,7 @@ public final class Session: @unchecked Sendable {
             let keepGoing = onToken(e)
             if stopped { summary.stopReason = .stop; break }
             if !keepGoing { summary.stopReason = .cancelled; break }
-            if summary.generatedTokens >= settings.maxTokens { break }
+            if summary.generatedTokens >= chain.settings.maxTokens { break }
             if cachedTokens.count >= contextLimit { summary.stopReason = .contextFull; break }
             model.decoder.forward([id], cache: cache, logits: .last) { _, row in last = Array(row) }
             cache.advance(to: cachedTokens.count + 1)
@@ -210,5 +214,19 @@ public final class Session: @unchecked Sendable {
             results.append(ChoiceScore(choice: choice, tokenCount: joint.count - common, sumLogprob: sum))
         }
         return results
+    }
+}
+
+/// Sampling settings shared between a UI thread and a running generation, which reads them before
+/// every token. Writers replace the whole value; nil means "keep what the generation started with".
+public final class LiveSettings: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: SamplingSettings?
+
+    public init(_ settings: SamplingSettings? = nil) { value = settings }
+
+    public var current: SamplingSettings? {
+        get { lock.lock(); defer { lock.unlock() }; return value }
+        set { lock.lock(); value = newValue; lock.unlock() }
     }
 }
