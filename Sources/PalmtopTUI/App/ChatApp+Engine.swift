@@ -44,18 +44,18 @@ extension ChatApp {
             abandon(turn: turn, branch: branch, "the prompt has \(full.count) tokens but the context holds \(limit) (/clear, or restart with a larger --ctx)")
             return
         }
-        var s = settings
-        // A new branch of the same turn gets a different seed, or /regen would repeat itself.
-        s.seed = settings.seed &+ UInt64(branch)
+        liveBranch = branch
+        let s = liveSettings(settings)
+        live.current = s
         target = (turn, branch)
         promptTokenCount = full.count
         liveTokens = 0
         firstTokenTime = nil
         transcriptDirty = true
-        let session = self.session
+        let session = self.session, live = self.live
         worker.start { queue in
             do {
-                let summary = try session.generate(prompt: full, settings: s, topN: 10, forced: forced) { event in
+                let summary = try session.generate(prompt: full, settings: s, live: live, topN: 10, forced: forced) { event in
                     queue.push(.token(event))
                     return true
                 }
@@ -64,6 +64,14 @@ extension ChatApp {
                 queue.push(.failed("\(error)"))
             }
         }
+    }
+
+    /// The settings a generation of branch `liveBranch` samples with: a new branch of the same turn gets a
+    /// different seed, or /regen would repeat itself.
+    func liveSettings(_ base: SamplingSettings) -> SamplingSettings {
+        var s = base
+        s.seed = base.seed &+ UInt64(liveBranch)
+        return s
     }
 
     /// Drops the oldest turns from the prompt until it leaves `extra` tokens free (room for the reply),

@@ -40,12 +40,19 @@ public final class ChatApp {
 
     public internal(set) var conversation = Conversation()
     public internal(set) var mode: ChatMode
-    public internal(set) var settings = SamplingSettings()
+    public internal(set) var settings = SamplingSettings() {
+        // A running generation re-reads these before every token, so a change applies from the next one.
+        didSet { live.current = liveSettings(settings) }
+    }
+    /// What the running generation samples with; see `settings`.
+    let live = LiveSettings()
     public internal(set) var showProbabilities = false
     public private(set) var shouldQuit = false
 
     /// The response being generated: (turn, branch).
     var target: (turn: Int, branch: Int)?
+    /// The branch the running (or last) generation writes, for its seed.
+    var liveBranch = 0
     var lastSummary: GenerationSummary?
     var promptTokenCount = 0
     var liveTokens = 0
