@@ -92,3 +92,27 @@ public struct TextBuffer: Equatable, Sendable {
         return true
     }
 }
+
+extension TextBuffer {
+    /// The editing keys every text field shares — typing, deletion, cursor movement, the Emacs kills —
+    /// so the input line, the exemplar editor and the name dialogs behave alike. Returns false for a
+    /// key it does not handle.
+    public mutating func applyEditingKey(_ key: Key) -> Bool {
+        switch key {
+        case .char(let c): insert(String(c))
+        case .backspace: backspace()
+        case .delete: deleteForward()
+        case .left, .ctrl("b"): left()
+        case .right, .ctrl("f"): right()
+        case .home: toStart()
+        case .end: toEnd()
+        case .ctrl("a"): toLineStart()
+        case .ctrl("e"): toLineEnd()
+        case .ctrl("k"): killToLineEnd()
+        case .ctrl("u"): killToLineStart()
+        case .ctrl("w"): deleteWordBackward()
+        default: return false
+        }
+        return true
+    }
+}

@@ -142,18 +142,8 @@ public final class ExemplarEditor: Panel {
 
     private func edit(_ buffer: inout TextBuffer, _ key: Key) {
         switch key {
-        case .char(let c): buffer.insert(String(c))
         case .ctrl("j"), .altEnter: buffer.insert("\n")
-        case .backspace: buffer.backspace()
-        case .delete: buffer.deleteForward()
-        case .left: buffer.left()
-        case .right: buffer.right()
-        case .home, .ctrl("a"): buffer.toStart()
-        case .end, .ctrl("e"): buffer.toEnd()
-        case .ctrl("k"): buffer.killToLineEnd()
-        case .ctrl("u"): buffer.killToLineStart()
-        case .ctrl("w"): buffer.deleteWordBackward()
-        default: break
+        default: _ = buffer.applyEditingKey(key)
         }
     }
 

@@ -46,15 +46,7 @@ struct NameField {
         switch key {
         case .enter: if onEnter(buffer.text.trimmingCharacters(in: .whitespaces)) { return false }
         case .escape: return false
-        case .char(let c): buffer.insert(String(c))
-        case .backspace: buffer.backspace()
-        case .delete: buffer.deleteForward()
-        case .left: buffer.left()
-        case .right: buffer.right()
-        case .home, .ctrl("a"): buffer.toStart()
-        case .end, .ctrl("e"): buffer.toEnd()
-        case .ctrl("u"): buffer.killToLineStart()
-        default: break
+        default: _ = buffer.applyEditingKey(key)
         }
         return true
     }

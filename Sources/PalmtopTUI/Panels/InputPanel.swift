@@ -35,23 +35,12 @@ public final class InputPanel: Panel {
             buffer.insert(String(c))
         case .enter: return [.handled, .redraw, .submit]
         case .altEnter, .ctrl("j"): buffer.insert("\n")
-        case .backspace: buffer.backspace()
-        case .delete: buffer.deleteForward()
         case .ctrl("d"):
             if buffer.isEmpty { return [] }
             buffer.deleteForward()
-        case .left, .ctrl("b"): buffer.left()
-        case .right, .ctrl("f"): buffer.right()
-        case .home: buffer.toStart()
-        case .end: buffer.toEnd()
-        case .ctrl("a"): buffer.toLineStart()
-        case .ctrl("e"): buffer.toLineEnd()
-        case .ctrl("k"): buffer.killToLineEnd()
-        case .ctrl("u"): buffer.killToLineStart()
-        case .ctrl("w"): buffer.deleteWordBackward()
         case .up, .ctrl("p"): if !buffer.moveLine(-1) { recall(-1) }
         case .down, .ctrl("n"): if !buffer.moveLine(1) { recall(1) }
-        default: return []
+        default: if !buffer.applyEditingKey(key) { return [] }
         }
         return .consumed
     }

@@ -74,6 +74,24 @@ extension Canvas {
 /// Text as it goes on screen: what `Canvas.put` may receive. Tabs become spaces and other control
 /// characters the replacement character, so nothing a model prints can move the terminal's cursor.
 public enum ScreenText {
+    /// Lays `text` out from column `col` within `limit` columns of a `width`-column row: each visible
+    /// cluster with its column and display width (zero-width clusters are skipped; a cluster that
+    /// would not fit ends the run). Both canvases place text with this, so tests see what curses shows.
+    public static func layout(_ text: String, col: Int, limit: Int, width: Int) -> [(cluster: Character, col: Int, width: Int)] {
+        let end = min(col + max(limit, 0), width)
+        var out: [(Character, Int, Int)] = []
+        var c = col
+        for ch in sanitize(text) {
+            let w = DisplayWidth.of(ch)
+            if w == 0 { continue }
+            if c + w > end { break }
+            out.append((ch, c, w))
+            c += w
+        }
+        return out
+    }
+
+
     public static func sanitize(_ s: String) -> String {
         guard s.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }) else { return s }
         var out = ""

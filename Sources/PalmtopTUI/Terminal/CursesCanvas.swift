@@ -41,19 +41,14 @@ public final class CursesCanvas: Canvas {
     @discardableResult
     public func put(_ text: String, row: Int, col: Int, role: Role, limit: Int) -> Int {
         guard row >= 0, row < rows, col >= 0 else { return 0 }
-        let end = min(col + max(limit, 0), cols)
-        var c = col
-        for ch in ScreenText.sanitize(text) {
-            let w = DisplayWidth.of(ch)
-            if w == 0 { continue }
-            if c + w > end { break }
+        let placed = ScreenText.layout(text, col: col, limit: limit, width: cols)
+        for (ch, c, w) in placed {
             let drawn = draw(ch, row: row, col: c, role: role)
             // Curses may count fewer columns than we do (❤️, flags): blank the rest so the cell is
             // still ours and keeps the role's background.
             for extra in min(drawn, w)..<w { draw(" ", row: row, col: c + extra, role: role) }
-            c += w
         }
-        return c - col
+        return placed.last.map { $0.col + $0.width - col } ?? 0
     }
 
     /// Draws one cluster as one curses cell; returns the columns curses thinks it took. A cell holds one

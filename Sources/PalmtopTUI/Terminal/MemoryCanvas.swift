@@ -34,17 +34,12 @@ public final class MemoryCanvas: Canvas {
     @discardableResult
     public func put(_ text: String, row: Int, col: Int, role: Role, limit: Int) -> Int {
         guard row >= 0, row < rows, col >= 0 else { return 0 }
-        let end = min(col + max(limit, 0), cols)
-        var c = col
-        for ch in ScreenText.sanitize(text) {
-            let w = DisplayWidth.of(ch)
-            if w == 0 { continue }
-            if c + w > end { break }
+        let placed = ScreenText.layout(text, col: col, limit: limit, width: cols)
+        for (ch, c, w) in placed {
             cells[row][c] = Cell(text: String(ch), role: role)
             if w == 2 { cells[row][c + 1] = Cell(text: "", role: role) }
-            c += w
         }
-        return c - col
+        return placed.last.map { $0.col + $0.width - col } ?? 0
     }
 
     public func placeCursor(row: Int, col: Int) { cursor = (row, col) }
