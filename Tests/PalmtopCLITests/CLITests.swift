@@ -67,6 +67,22 @@ final class CLITests: XCTestCase {
         XCTAssertGreaterThan(summary["prompt_tokens_reused"] as? Int ?? 0, 0)
     }
 
+    /// Every shipped prompt runs through `palmtop eval` (two items each, to keep CI fast).
+    func testEveryShippedPromptRunsThroughEval() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: TestSupport.packageRoot.appendingPathComponent("prompts").path)
+            .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+        XCTAssertGreaterThanOrEqual(names.count, 10)
+        for name in names {
+            let r = try CLIRun.run(["eval", name, "--limit", "2", "--json"])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            let lines = r.stdout.split(separator: "\n")
+            XCTAssertEqual(lines.count, 3, "\(name): two items and a summary")
+            let summary = try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as! [String: Any]
+            XCTAssertEqual(summary["total"] as? Int, 2, name)
+            XCTAssertEqual(summary["prompt"] as? String, name)
+        }
+    }
+
     /// Bad input: one line on stderr, a non-zero exit, never a crash.
     func testBadInputGivesOneLineErrors() throws {
         let cases: [([String], String)] = [
