@@ -117,7 +117,7 @@ final class CLITests: XCTestCase {
 
     func testCtrlCStopsGenerationCleanly() throws {
         let r = try CLIRun.run(["generate", "-m", "gemma-3-270m", "-p", "Once upon a time", "--max-tokens", "100000",
-                                "--ctx", "4096", "--format", "jsonl"], interruptAfter: 3)
+                                "--ctx", "4096", "--format", "jsonl"], interruptAfterLines: 5)
         XCTAssertEqual(r.status, 130, r.stderr)
         let last = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
         XCTAssertTrue(last.contains("\"stop_reason\":\"cancelled\""), last)

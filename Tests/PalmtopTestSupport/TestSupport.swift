@@ -113,7 +113,9 @@ public struct CLIRun {
         ProcessInfo.processInfo.environment["PALMTOP_BIN"] ?? TestSupport.packageRoot.appendingPathComponent(".build/release/palmtop").path
     }
 
-    public static func run(_ args: [String], stdin: String? = nil, interruptAfter: TimeInterval? = nil) throws -> CLIRun {
+    /// Runs the binary to completion. With `interruptAfterLines`, SIGINT is sent once that many lines
+    /// of output have arrived (so the signal lands mid-generation however slow the machine is).
+    public static func run(_ args: [String], stdin: String? = nil, interruptAfterLines: Int? = nil) throws -> CLIRun {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
@@ -128,10 +130,17 @@ public struct CLIRun {
         try p.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
-        if let interruptAfter {
-            DispatchQueue.global().asyncAfter(deadline: .now() + interruptAfter) { if p.isRunning { kill(p.processIdentifier, SIGINT) } }
+        var outData = Data()
+        var interrupted = false
+        while true {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            outData += chunk
+            if let lines = interruptAfterLines, !interrupted, outData.filter({ $0 == 0x0A }).count >= lines {
+                kill(p.processIdentifier, SIGINT)
+                interrupted = true
+            }
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let errData = FileManager.default.contents(atPath: errPath) ?? Data()
         return CLIRun(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
