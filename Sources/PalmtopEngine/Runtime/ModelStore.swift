@@ -69,6 +69,11 @@ public struct ModelStore: Sendable {
             return target
         }
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        // An interrupted earlier pull leaves only these hidden leftovers, never a .gguf: clear them.
+        for leftover in (try? fm.contentsOfDirectory(atPath: directory.path)) ?? []
+        where leftover.hasPrefix(".pull-\(name)-") || leftover == ".\(name).gguf.partial" {
+            try? fm.removeItem(at: directory.appendingPathComponent(leftover))
+        }
         let work = directory.appendingPathComponent(".pull-\(name)-\(getpid())")
         try? fm.removeItem(at: work)
         try fm.createDirectory(at: work, withIntermediateDirectories: true)
