@@ -167,19 +167,25 @@ public final class Decoder: @unchecked Sendable {
         let groups = c.headCount / c.kvHeadCount
         let window = sliding ? c.slidingWindow ?? Int.max : Int.max
         let q = q, att = att, scores = scores
-        let units = T * c.kvHeadCount
         let threads = ops.pool.threadCount
+        // Decoding one token with one KV head (Gemma) would leave a core idle: split the query heads of a
+        // group into slices so every thread has a unit (each slice re-reads the group's keys and values).
+        let slices = T * c.kvHeadCount >= threads ? 1 : min(groups, threads)
+        let units = T * c.kvHeadCount * slices
         ops.pool.runParts { part in
             for u in stride(from: part, to: units, by: threads) {
-                let t = u / c.kvHeadCount, g = u % c.kvHeadCount
+                let slice = u % slices, tg = u / slices
+                let t = tg / c.kvHeadCount, g = tg % c.kvHeadCount
+                let firstHead = groups * slice / slices, heads = groups * (slice + 1) / slices - firstHead
                 let pos = start + t
                 let first = window == Int.max ? 0 : max(0, pos - window + 1)
                 let offset = g * c.headDim
+                let headOffset = (g * groups + firstHead) * c.headDim
                 let (a, b) = cache.segments(layer: layer, first: first, last: pos, offset: offset)
                 [a, b].withUnsafeBufferPointer { segments in
-                    pk_attend_group(q + t * c.qDim + offset * groups, Int64(groups), Int64(c.headDim), segments.baseAddress,
+                    pk_attend_group(q + t * c.qDim + headOffset, Int64(heads), Int64(c.headDim), segments.baseAddress,
                                     Int64(cache.slots[layer]), Int64(c.kvDim), c.attentionScale, scores[part],
-                                    att + t * c.qDim + offset * groups)
+                                    att + t * c.qDim + headOffset)
                 }
             }
         }
