@@ -54,13 +54,17 @@ final class EndToEndTests: XCTestCase {
         try pane.start()
         defer { pane.stop() }
         let command = "PALMTOP_PROMPTS='\(library)' '\(binary)' chat --model gemma-3-270m --mode complete"
-        try pane.type(command)
-        try pane.waitFor("F1 help", timeout: 30)
-        try pane.send("F4")
-        try pane.waitFor("Prompt library")
-        try pane.send("Enter")
-        try pane.waitFor("antonyms — exemplar editor")
-        try pane.waitFor("[x] 1. hot  →  cold")
+        /// Starts the REPL, opens the library (F4) and its first prompt, and waits for `firstExemplar`.
+        func openAntonyms(showing firstExemplar: String) throws {
+            try pane.type(command)
+            try pane.waitFor("F1 help", timeout: 30)
+            try pane.send("F4")
+            try pane.waitFor("Prompt library")
+            try pane.send("Enter")
+            try pane.waitFor("antonyms — exemplar editor")
+            try pane.waitFor(firstExemplar)
+        }
+        try openAntonyms(showing: "[x] 1. hot  →  cold")
 
         // Edit exemplar 1: both fields, Tab between them, Enter keeps.
         try pane.send("e")
@@ -90,12 +94,7 @@ final class EndToEndTests: XCTestCase {
         try pane.send("C-d")
         try pane.waitForShell()
 
-        try pane.type(command)
-        try pane.waitFor("F1 help", timeout: 30)
-        try pane.send("F4")
-        try pane.waitFor("Prompt library")
-        try pane.send("Enter")
-        try pane.waitFor("[x] 1. warm  →  cool")
+        try openAntonyms(showing: "[x] 1. warm  →  cool")
         XCTAssertFalse(try pane.screen().contains("(modified)"), "the edit comes from the file, not from a recovery")
         try pane.send("Escape")
         try pane.waitFor("Prompt library")
