@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
 # Side-by-side speed of Palmtop and llama.cpp's llama-bench on the same GGUF files, same threads,
 # in one run (bandwidth on shared machines swings minute to minute, so never compare across runs).
-# Usage: scripts/bench_compare.sh LLAMA_BENCH MODEL.gguf... (threads from $THREADS, default "1 2").
-# Prints one markdown row per model, thread count and engine.
+# Usage: scripts/bench_compare.sh LLAMA_BENCH MODEL.gguf... (threads from $THREADS, default "1 2";
+# repetitions from $REPS, default 5). Prints one markdown row per model, thread count and engine:
+# mean ± standard deviation over the repetitions, and the ratio to llama.cpp.
 set -euo pipefail
 llama_bench=$1; shift
 palmtop=${PALMTOP:-.build/release/palmtop}
+reps=${REPS:-5}
 export LD_LIBRARY_PATH="$(dirname "$llama_bench")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-echo "| model | threads | engine | pp512 tok/s | tg128 tok/s |"
-echo "|---|---|---|---|---|"
+echo "| model | threads | engine | pp512 tok/s | tg128 tok/s | pp ÷ llama.cpp | tg ÷ llama.cpp |"
+echo "|---|---|---|---|---|---|---|"
 for model in "$@"; do
   for t in ${THREADS:-1 2}; do
-    "$llama_bench" -m "$model" -t "$t" -p 512 -n 128 -r 3 -o json 2>/dev/null | python3 -c '
+    reference=$("$llama_bench" -m "$model" -t "$t" -p 512 -n 128 -r "$reps" -o json 2>/dev/null)
+    python3 -c '
 import json, sys
-rows = json.load(sys.stdin)
-pp = next(r["avg_ts"] for r in rows if r["n_prompt"] > 0)
-tg = next(r["avg_ts"] for r in rows if r["n_gen"] > 0)
-print(f"| {sys.argv[1]} | {sys.argv[2]} | llama.cpp | {pp:.1f} | {tg:.1f} |")' "$(basename "$model")" "$t"
-    for mode in exact fast; do
-      "$palmtop" bench -m "$model" --threads "$t" -p 512 -n 128 -r 3 --prefill "$mode" --json | python3 -c '
+rows = json.loads(sys.argv[3])
+pp = next(r for r in rows if r["n_prompt"] > 0)
+tg = next(r for r in rows if r["n_gen"] > 0)
+print(f"| {sys.argv[1]} | {sys.argv[2]} | llama.cpp | {pp["avg_ts"]:.1f} ± {pp["stddev_ts"]:.1f} | {tg["avg_ts"]:.1f} ± {tg["stddev_ts"]:.1f} | 1.00 | 1.00 |")' \
+      "$(basename "$model")" "$t" "$reference"
+    for mode in fast exact; do
+      "$palmtop" bench -m "$model" --threads "$t" -p 512 -n 128 -r "$reps" --prefill "$mode" --json | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-pp, tg = r["pp512_tok_s"], r["tg128_tok_s"]
-print(f"| {sys.argv[1]} | {sys.argv[2]} | palmtop ({sys.argv[3]} prefill) | {pp:.1f} | {tg:.1f} |")' "$(basename "$model")" "$t" "$mode"
+rows = json.loads(sys.argv[4])
+pp_ref = next(x["avg_ts"] for x in rows if x["n_prompt"] > 0)
+tg_ref = next(x["avg_ts"] for x in rows if x["n_gen"] > 0)
+pp, tg = r["prefill_tokens_per_s"], r["decode_tokens_per_s"]
+print(f"| {sys.argv[1]} | {sys.argv[2]} | palmtop ({sys.argv[3]} prefill) | {pp:.1f} ± {r["prefill_stddev"]:.1f} | {tg:.1f} ± {r["decode_stddev"]:.1f} | {pp / pp_ref:.2f} | {tg / tg_ref:.2f} |")' \
+        "$(basename "$model")" "$t" "$mode" "$reference"
     done
   done
 done

@@ -7,9 +7,9 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure load, prefill (pp) and decode (tg) speed.")
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(name: .customShort("p"), help: "Prompt tokens for the prefill test.") var promptTokens: Int = 512
-    @Option(name: .customShort("n"), help: "Tokens for the decode test.") var generateTokens: Int = 128
-    @Option(name: .shortAndLong, help: "Repetitions (the median is reported).") var repetitions: Int = 3
+    @Option(name: [.customShort("p"), .customLong("prompt-tokens")], help: "Prompt tokens for the prefill test.") var promptTokens: Int = 512
+    @Option(name: [.customShort("n"), .customLong("gen-tokens")], help: "Tokens for the decode test.") var generateTokens: Int = 128
+    @Option(name: .shortAndLong, help: "Repetitions after one warm-up run (mean ± standard deviation reported).") var repetitions: Int = 5
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -21,11 +21,12 @@ struct Bench: ParsableCommand {
         let vocab = model.config.vocabularySize
         let prompt = [model.tokenizer.bosID ?? 1] + (1..<promptTokens).map { _ in 1000 + Int(rng.next() % UInt64(vocab / 4)) }
         var prefill: [Double] = [], decode: [Double] = []
-        for _ in 0..<max(repetitions, 1) {
+        // The first run only warms caches, page tables and the thread pool.
+        for run in 0...max(repetitions, 1) {
             session.reset()
             let t0 = Date()
             try session.prefill(prompt, logits: .last)
-            prefill.append(Double(promptTokens) / Date().timeIntervalSince(t0))
+            let prefillRate = Double(promptTokens) / Date().timeIntervalSince(t0)
             session.reset()
             var tokens = [prompt[0]]
             try session.prefill(tokens, logits: .last)
@@ -34,7 +35,8 @@ struct Bench: ParsableCommand {
                 tokens.append(prompt[1 + i % (promptTokens - 1)])
                 try session.prefill(tokens, logits: .last)
             }
-            decode.append(Double(generateTokens) / Date().timeIntervalSince(t1))
+            let decodeRate = Double(generateTokens) / Date().timeIntervalSince(t1)
+            if run > 0 { prefill.append(prefillRate); decode.append(decodeRate) }
         }
         // Prefix reuse: change the last 5% of the prompt and re-run it.
         session.reset()
@@ -45,14 +47,15 @@ struct Bench: ParsableCommand {
         let stats = try session.prefill(edited, logits: .last)
         let reuseSeconds = Date().timeIntervalSince(t2)
 
-        func median(_ a: [Double]) -> Double { a.sorted()[a.count / 2] }
-        let pp = median(prefill), tg = median(decode)
+        let (pp, ppSD) = meanAndDeviation(prefill), (tg, tgSD) = meanAndDeviation(decode)
         let bandwidth = Double(model.decoder.weights.bytesPerToken) * tg / 1e9
         let rss = residentBytes()
         if json {
             JSONLine.print(["model": model.name, "threads": modelOptions.threads, "kernel": kernelPathName, "prefill": modelOptions.prefill.rawValue,
-                            "load_s": model.loadSeconds, "dequantize_s": model.dequantizeSeconds,
-                            "pp\(promptTokens)_tok_s": pp, "tg\(generateTokens)_tok_s": tg, "decode_gb_s": bandwidth,
+                            "load_seconds": model.loadSeconds, "dequantize_seconds": model.dequantizeSeconds,
+                            "prompt_tokens": promptTokens, "gen_tokens": generateTokens, "repetitions": prefill.count,
+                            "prefill_tokens_per_s": pp, "prefill_stddev": ppSD, "decode_tokens_per_s": tg, "decode_stddev": tgSD,
+                            "decode_gb_s": bandwidth,
                             "prefix_reuse_s": reuseSeconds, "prefix_reused": stats.reused, "prefix_computed": stats.computed,
                             "cold_prefill_s": Double(promptTokens) / pp, "rss_bytes": rss,
                             "vocab_load_s": tokenizerFigures.load, "encode_mb_s": tokenizerFigures.megabytesPerSecond])
@@ -60,8 +63,8 @@ struct Bench: ParsableCommand {
         }
         print("model        \(model.name) (\(model.config.architecture)), threads \(modelOptions.threads), kernels \(kernelPathName), prefill \(modelOptions.prefill.rawValue)")
         print(String(format: "load         %.2f s (dequantize %.2f s)", model.loadSeconds, model.dequantizeSeconds))
-        print(String(format: "pp%-4d       %.1f tok/s", promptTokens, pp))
-        print(String(format: "tg%-4d       %.1f tok/s (%.1f GB/s of bf16 weights)", generateTokens, tg, bandwidth))
+        print(String(format: "pp%-4d       %.1f ± %.1f tok/s", promptTokens, pp, ppSD))
+        print(String(format: "tg%-4d       %.1f ± %.1f tok/s (%.1f GB/s of bf16 weights)", generateTokens, tg, tgSD, bandwidth))
         print(String(format: "prefix reuse %.3f s for %d new tokens after %d reused (cold prefill %.3f s)", reuseSeconds, stats.computed, stats.reused, Double(promptTokens) / pp))
         print(String(format: "resident     %.0f MB", Double(rss) / 1e6))
         print(String(format: "tokenizer    vocabulary %.0f ms, encode %.2f MB/s on one core", tokenizerFigures.load * 1000, tokenizerFigures.megabytesPerSecond))
@@ -86,6 +89,14 @@ struct Bench: ParsableCommand {
         precondition(!ids.isEmpty)
         return (load, Double(text.utf8.count) / 1e6 / seconds)
     }
+}
+
+/// Mean and sample standard deviation (0 for a single value).
+func meanAndDeviation(_ values: [Double]) -> (Double, Double) {
+    let mean = values.reduce(0, +) / Double(max(values.count, 1))
+    guard values.count > 1 else { return (mean, 0) }
+    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
+    return (mean, variance.squareRoot())
 }
 
 /// Resident set size from /proc (Linux).

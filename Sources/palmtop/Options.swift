@@ -18,8 +18,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Context limit in tokens (capped by the model's own).")
     var ctx: Int = 4096
 
-    @Option(help: "Prefill precision: exact (bf16 activations plus their rounding error) or fast (bf16 activations, ~2x faster prefill, ~1e-3 relative error per product).")
-    var prefill: PrefillPrecision = .exact
+    @Option(help: "Precision of the prompt pass before generating: fast (bf16 activations as llama.cpp's BF16 path, ~1e-3 relative error per product) or exact (bf16 activations plus their rounding error, ~1.5x slower). Scoring and prompt log-probabilities are always exact.")
+    var prefill: PrefillPrecision = .fast
 
     func validate() throws {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }

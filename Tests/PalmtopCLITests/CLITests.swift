@@ -67,6 +67,23 @@ final class CLITests: XCTestCase {
         XCTAssertGreaterThan(summary["prompt_tokens_reused"] as? Int ?? 0, 0)
     }
 
+    /// `palmtop bench --json` carries the fields scripts read (a tiny run: the figures are not checked,
+    /// only that each was measured).
+    func testBenchJSONHasTheDocumentedFields() throws {
+        let r = try CLIRun.run(["bench", "-m", "smollm2-135m-instruct", "--prompt-tokens", "40", "--gen-tokens", "4",
+                                "--repetitions", "2", "--threads", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(o["model"] as? String, "smollm2-135m-instruct")
+        XCTAssertEqual(o["threads"] as? Int, 1)
+        XCTAssertEqual(o["repetitions"] as? Int, 2)
+        for key in ["prefill_tokens_per_s", "decode_tokens_per_s", "load_seconds"] {
+            XCTAssertGreaterThan(o[key] as? Double ?? 0, 0, key)
+        }
+        for key in ["prefill_stddev", "decode_stddev"] { XCTAssertGreaterThanOrEqual(o[key] as? Double ?? -1, 0, key) }
+        XCTAssertGreaterThan(o["rss_bytes"] as? Int ?? 0, 100_000_000, "the weights are resident")
+    }
+
     /// Every shipped prompt runs through `palmtop eval` (two items each, to keep CI fast).
     func testEveryShippedPromptRunsThroughEval() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: TestSupport.packageRoot.appendingPathComponent("prompts").path)

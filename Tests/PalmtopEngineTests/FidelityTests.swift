@@ -5,8 +5,15 @@ import PalmtopEngine
 /// The forward pass against an independent numpy reference on the same bf16-rounded weights
 /// (scripts/reference_model.py, fixtures from scripts/make_logits_fixtures.py).
 final class FidelityTests: XCTestCase {
-    func checkModel(_ name: String) throws {
+    /// Generation runs at `precision`; scoring is always exact. A fast prompt pass rounds activations
+    /// to bf16 once per product, which moves next-token log-probabilities by up to ~0.1 nats (measured
+    /// 0.07), so its tolerance is wider; the exact pass is held to 0.05 nats and the reference's order.
+    func checkModel(_ name: String, precision: PrefillPrecision) throws {
         let model = try TestSupport.model(name)
+        let saved = model.decoder.prefillPrecision
+        model.decoder.prefillPrecision = precision
+        defer { model.decoder.prefillPrecision = saved }
+        let tolerance: Float = precision == .exact ? 0.05 : 0.15
         let fixture = try TestSupport.json(TestSupport.fixture("logits/\(name).json"))
         let cases = fixture["cases"] as! [[String: Any]]
         XCTAssertGreaterThanOrEqual(cases.count, 5)
@@ -15,6 +22,7 @@ final class FidelityTests: XCTestCase {
             let ids = (c["ids"] as! [NSNumber]).map(\.intValue)
             XCTAssertEqual(model.encode(prompt), ids, "tokens of \(prompt.debugDescription)")
             let session = Session(model: model, contextLimit: 1024)
+            let label = "\(name) \(precision) \(prompt.prefix(30).debugDescription)"
 
             // Greedy: the first 16 tokens match the reference, unless the reference itself is at a near-tie.
             let greedy = (c["greedy"] as! [NSNumber]).map(\.intValue)
@@ -30,26 +38,35 @@ final class FidelityTests: XCTestCase {
             }
             for (i, expected) in greedy.enumerated() where i < got.count {
                 if got[i] != expected {
-                    XCTAssertLessThan(margins[i], 0.05, "\(name) \(prompt.prefix(30).debugDescription): token \(i) is \(got[i]), reference \(expected) (margin \(margins[i]))")
+                    XCTAssertLessThan(margins[i], tolerance, "\(label): token \(i) is \(got[i]), reference \(expected) (margin \(margins[i]))")
                     break
                 }
             }
-            // First generated position: top-5 ids and their log-probabilities.
+            // First generated position: the reference's top-5 ids are among ours, with their log-probabilities.
             let top10 = (c["top10"] as! [[NSNumber]]).map { ($0[0].intValue, $0[1].floatValue) }
             for (i, (id, lp)) in top10.prefix(5).enumerated() {
-                XCTAssertEqual(firstTop[i].id, id, "\(name) top-\(i + 1) id")
-                XCTAssertEqual(firstTop[i].logprob, lp, accuracy: 0.05, "\(name) top-\(i + 1) logprob")
+                guard let ours = firstTop.first(where: { $0.id == id }) else { XCTFail("\(label): reference top-\(i + 1) id \(id) not in our top 10"); continue }
+                XCTAssertEqual(ours.logprob, lp, accuracy: tolerance, "\(label) top-\(i + 1) logprob")
+                if precision == .exact { XCTAssertEqual(firstTop[i].id, id, "\(label) top-\(i + 1) id") }
             }
-            // Prompt scoring (echo): the summed log-probability of the prompt.
+            // Prompt scoring (echo) on the same session: exact whatever generation used, so the fast
+            // prompt pass above must not be reused.
             let expectedSum = (c["prompt_logprob_sum"] as! NSNumber).floatValue
             let scores = try session.promptLogprobs(ids)
             let sum = scores.compactMap(\.logprob).reduce(0, +)
-            XCTAssertEqual(sum, expectedSum, accuracy: 0.1, "\(name) prompt log-probability of \(prompt.prefix(30).debugDescription)")
+            XCTAssertEqual(sum, expectedSum, accuracy: 0.1, "\(label): prompt log-probability")
         }
     }
 
-    func testGemmaMatchesReference() throws { try checkModel("gemma-3-270m") }
-    func testSmolLMMatchesReference() throws { try checkModel("smollm2-135m-instruct") }
+    func testGemmaMatchesReference() throws {
+        try checkModel("gemma-3-270m", precision: .exact)
+        try checkModel("gemma-3-270m", precision: .fast)
+    }
+
+    func testSmolLMMatchesReference() throws {
+        try checkModel("smollm2-135m-instruct", precision: .exact)
+        try checkModel("smollm2-135m-instruct", precision: .fast)
+    }
 
     /// The random-weight PaLM block (parallel attention + SwiGLU, multi-query, tied embeddings) against
     /// its numpy reference, to 1e-2 in logits.
@@ -63,6 +80,7 @@ final class FidelityTests: XCTestCase {
             let ids = (c["ids"] as! [NSNumber]).map(\.intValue)
             let expected = (c["logits_last"] as! [NSNumber]).map(\.floatValue)
             let session = Session(model: model, contextLimit: 256)
+            model.decoder.prefillPrecision = .exact
             var last: [Float] = []
             try session.prefill(ids, logits: .last) { _, row in last = Array(row) }
             XCTAssertEqual(last.count, expected.count)
@@ -73,6 +91,12 @@ final class FidelityTests: XCTestCase {
             var stepped: [Float] = []
             for n in 1...ids.count { try session.prefill(Array(ids[..<n]), logits: .last) { _, row in stepped = Array(row) } }
             XCTAssertLessThan(zip(stepped, last).map { abs($0 - $1) }.max() ?? 0, 1e-3)
+            // The fast prompt pass (activations rounded to bf16 once) stays within the same 1e-2.
+            session.reset()
+            model.decoder.prefillPrecision = .fast
+            var fast: [Float] = []
+            try session.prefill(ids, logits: .last) { _, row in fast = Array(row) }
+            XCTAssertLessThan(zip(fast, expected).map { abs($0 - $1) }.max() ?? 0, 1e-2, "fast prefill, \(ids.count) tokens")
         }
     }
 }

@@ -29,11 +29,14 @@ final class KernelTests: XCTestCase {
 
     func testMatmulPathsAgree() {
         var rng = SeededRandom(seed: 5)
-        for (rows, cols, tokens) in [(8, 64, 4), (13, 96, 7), (64, 640, 9), (5, 50, 3)] {
+        // Row counts cover whole 12- and 4-row tiles and single rows; token counts one, two and three
+        // 16-token groups with ragged ends; odd columns take the per-token fallback.
+        for (rows, cols, tokens) in [(8, 64, 4), (13, 96, 7), (64, 640, 9), (5, 50, 3), (29, 34, 33), (16, 66, 48), (7, 33, 5)] {
             let w = randomBF16(rows * cols, &rng)
             let x = (0..<tokens * cols).map { _ in Float(rng.unit() * 2 - 1) }
-            var hi = [UInt16](repeating: 0, count: x.count), lo = hi
-            pk_split_bf16(x, &hi, &lo, Int64(x.count))
+            var hi = [UInt16](repeating: 0, count: Int(pk_packed_count(Int64(tokens), Int64(cols)))), lo = hi
+            _ = pk_set_path(pk_best_path())  // packing is a no-op on paths that read the f32 activations
+            pk_pack_bf16(x, &hi, &lo, Int64(tokens), Int64(cols))
             var reference = [Float](repeating: 0, count: rows * tokens)
             _ = pk_set_path(PK_PATH_PORTABLE)
             pk_matmul_bf16(w, x, hi, lo, &reference, Int64(rows), 0, Int64(rows), Int64(tokens), Int64(cols))
@@ -46,7 +49,9 @@ final class KernelTests: XCTestCase {
                 }
                 // The fast variant rounds activations once: ~2^-9 relative per product, growing like sqrt(cols).
                 var fast = [Float](repeating: 0, count: rows * tokens)
-                pk_matmul_bf16(w, x, hi, nil, &fast, Int64(rows), 0, Int64(rows), Int64(tokens), Int64(cols))
+                var single = [UInt16](repeating: 0, count: hi.count)
+                pk_pack_bf16(x, &single, nil, Int64(tokens), Int64(cols))
+                pk_matmul_bf16(w, x, single, nil, &fast, Int64(rows), 0, Int64(rows), Int64(tokens), Int64(cols))
                 for i in 0..<y.count { XCTAssertEqual(fast[i], reference[i], accuracy: 4e-3 * Float(cols).squareRoot()) }
             }
         }

@@ -30,6 +30,25 @@ final class SessionTests: XCTestCase {
         XCTAssertLessThan(zip(warmLogits, coldLogits).map { abs($0 - $1) }.max()!, 1e-3)
     }
 
+    /// A prompt pass at fast precision (before generating) must not leak into scoring, which is exact:
+    /// scoring on a session that just generated gives the same numbers as on a fresh one.
+    func testScoringAfterAFastPromptPassIsExact() throws {
+        let model = try TestSupport.model("smollm2-135m-instruct")
+        XCTAssertEqual(model.decoder.prefillPrecision, .fast)
+        let ids = model.encode("The quick brown fox jumps over the lazy dog, and then it runs into the forest to")
+        let used = Session(model: model, contextLimit: 256)
+        var settings = SamplingSettings.greedy
+        settings.maxTokens = 4
+        _ = try used.generate(prompt: ids, settings: settings) { _ in true }
+        let afterGenerating = try used.promptLogprobs(ids).compactMap(\.logprob)
+        let fresh = try Session(model: model, contextLimit: 256).promptLogprobs(ids).compactMap(\.logprob)
+        XCTAssertEqual(afterGenerating, fresh)
+        // Once the cache is exact, rank classification reuses it: a choice computes only its own tokens.
+        let computed = used.totalComputed
+        _ = try used.score(prompt: "The quick brown fox jumps over the lazy dog, and then it runs into the forest to", choices: [" hide"])
+        XCTAssertEqual(used.totalComputed - computed, model.encode(" hide", addBOS: false).count + 1)
+    }
+
     /// Sliding-window layers keep a ring of window + slack slots. A prompt far longer than the ring must
     /// give the same logits as a cache with a slot per position, and an edit further back than the ring
     /// still holds must fall back to recomputing, not read overwritten keys.

@@ -17,8 +17,17 @@ void pk_matvec_bf16(const uint16_t *w, const float *x, float *y, int64_t r0, int
 /// second bf16 (`lo`): hi + lo reproduces x to ~1e-6 relative.
 void pk_split_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t n);
 
+/// Elements (uint16) of the packed bf16 form of `tokens` × `cols` activations (see pk_pack_bf16).
+int64_t pk_packed_count(int64_t tokens, int64_t cols);
+
+/// Packs f32 activations [tokens, cols] for the AVX512-BF16 prefill kernel: tokens in groups of 16
+/// (the last padded with zeros), and within a group each column pair as 16 adjacent bf16 pairs.
+/// `hi` is the rounded value; `lo`, when not NULL, its rounding error (hi + lo ≈ x to ~1e-6).
+/// Does nothing on other paths, which read the f32 activations.
+void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, int64_t cols);
+
 /// y[t*ldy + r] = sum_k w[r*cols + k] * x[t*cols + k] for r in [r0, r1), t in [0, tokens).
-/// `x` is f32 (read by the AVX2 and portable paths); `xhi`/`xlo` are its pk_split_bf16 halves, read
+/// `x` is f32 (read by the AVX2 and portable paths); `xhi`/`xlo` are its pk_pack_bf16 halves, read
 /// by the AVX512-BF16 path; a NULL `xlo` skips the correction product (twice as fast, ~1e-3 relative).
 void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, const uint16_t *xlo,
                     float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens, int64_t cols);

@@ -14,11 +14,10 @@ public final class Decoder: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
     var ops: MatrixOps
-    /// Prefill matmul precision (see `PrefillPrecision`); exact by default.
-    public var prefillPrecision: PrefillPrecision {
-        get { ops.precision }
-        set { ops.precision = newValue }
-    }
+    /// Precision of batched passes that need at most the last position's logits (a prompt before
+    /// generating); fast by default. Passes that return every position's logits (scoring, prompt
+    /// log-probabilities) are always exact: their numbers are the product.
+    public var prefillPrecision: PrefillPrecision = .fast
     private let scratch = ActivationScratch()
     private var capacity = 0
     // Activations for a batch of T tokens (row-major, one row per token).
@@ -78,6 +77,7 @@ public final class Decoder: @unchecked Sendable {
                  onLogits: (Int, UnsafeBufferPointer<Float>) -> Void) {
         let c = config, T = tokens.count, d = c.embeddingLength, start = cache.count
         precondition(T > 0 && T <= Decoder.maxBatch && start + T <= cache.capacity)
+        ops.precision = Decoder.precision(for: request, prefill: prefillPrecision)
         reserve(tokens: T, context: cache.capacity)
         let x = x, h = h, q = q, k = k, v = v, att = att
 
@@ -147,6 +147,11 @@ public final class Decoder: @unchecked Sendable {
         }
         ops.multiply(weights.output, h, tokens: n, into: logitRows, scratch: scratch)
         for i in 0..<n { onLogits(first + i, UnsafeBufferPointer(start: logitRows + i * vocab, count: vocab)) }
+    }
+
+    /// The precision a pass with this logits request runs at (see `prefillPrecision`).
+    static func precision(for request: LogitsRequest, prefill: PrefillPrecision) -> PrefillPrecision {
+        request == .all ? .exact : prefill
     }
 
     private func feedForward(_ w: LayerWeights, input: UnsafeMutablePointer<Float>, tokens T: Int) {

@@ -37,6 +37,9 @@ public final class Session: @unchecked Sendable {
     /// Tokens whose keys and values are in the cache, in order.
     public private(set) var cachedTokens: [Int] = []
     private let cancelled = Atomic<Bool>(false)
+    /// How many leading cached positions were computed with exact precision (see `PrefillPrecision`):
+    /// scoring reuses only those, so its numbers do not depend on what was generated before.
+    private var exactPrefix = 0
     /// Running totals of prompt tokens served from the cache and computed, across calls.
     public private(set) var totalReused = 0
     public private(set) var totalComputed = 0
@@ -60,6 +63,7 @@ public final class Session: @unchecked Sendable {
     public func reset() {
         cache.truncate(to: 0)
         cachedTokens = []
+        exactPrefix = 0
     }
 
     /// Makes the cache hold exactly `tokens`, recomputing only after the longest common prefix, and
@@ -74,11 +78,14 @@ public final class Session: @unchecked Sendable {
         while common < min(tokens.count, cachedTokens.count) && tokens[common] == cachedTokens[common] { common += 1 }
         // The last prompt token (or the first whose logits are wanted) must run again to produce logits.
         if request == .last { common = min(common, tokens.count - 1) }
-        if request == .all { common = min(common, max(logitsFrom - 1, 0)) }
+        if request == .all { common = min(common, max(logitsFrom, 0)) }
+        let precision = Decoder.precision(for: request, prefill: model.decoder.prefillPrecision)
+        if precision == .exact { common = min(common, exactPrefix) }
         // A sliding layer's ring may no longer hold the window before the edit point: start over.
         if !cache.canResume(at: common) { common = 0 }
         cache.truncate(to: common)
         cachedTokens = Array(tokens[..<common])
+        exactPrefix = min(exactPrefix, common)
         var position = common
         // Logits for 262k-word vocabularies are 1 MB a row: take smaller batches when every row is needed.
         let batch = request == .all ? 32 : Decoder.maxBatch
@@ -87,10 +94,11 @@ public final class Session: @unchecked Sendable {
             let end = min(position + batch, tokens.count)
             let chunk = Array(tokens[position..<end])
             let isLast = end == tokens.count
-            let chunkRequest: LogitsRequest = request == .all && end > logitsFrom - 1 ? .all : (isLast && request == .last ? .last : .none)
+            let chunkRequest: LogitsRequest = request == .all && end > logitsFrom ? .all : (isLast && request == .last ? .last : .none)
             model.decoder.forward(chunk, cache: cache, logits: chunkRequest) { i, row in onLogits(position + i, row) }
             cache.advance(to: end)
             cachedTokens += chunk
+            if precision == .exact { exactPrefix = end }
             position = end
         }
         totalReused += common
@@ -164,6 +172,8 @@ public final class Session: @unchecked Sendable {
             if cachedTokens.count >= contextLimit { summary.stopReason = .contextFull; break }
             model.decoder.forward([id], cache: cache, logits: .last) { _, row in last = Array(row) }
             cache.advance(to: cachedTokens.count + 1)
+            // One-token passes are exact, so an exact prefix stays exact.
+            if exactPrefix == cachedTokens.count { exactPrefix += 1 }
             cachedTokens.append(id)
         }
         if summary.stopReason != .stop && summary.stopReason != .eos {

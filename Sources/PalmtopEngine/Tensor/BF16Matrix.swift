@@ -55,8 +55,10 @@ public final class WeightArena: @unchecked Sendable {
 }
 
 /// How prefill (matrix × matrix) treats activations: `exact` adds back their bf16 rounding error with
-/// a second product (~1e-6 relative; needed for scoring fidelity), `fast` rounds them once (~1e-3
-/// relative, about twice the speed). Decode is memory-bound and always exact.
+/// a second product (~1e-6 relative; scoring needs it to stay within 0.1 nats of an f32 reference over
+/// a prompt), `fast` rounds them once as llama.cpp's BF16 path does (~1e-3 relative per product, up to
+/// ~0.1 nats on a next-token log-probability; about 1.5× the speed). Decode is memory-bound and always
+/// exact.
 public enum PrefillPrecision: String, Sendable, CaseIterable { case exact, fast }
 
 /// Matrix products over the thread pool: decode (one token) streams rows with f32 activations;
@@ -79,9 +81,9 @@ public struct MatrixOps {
             }
             return
         }
-        scratch.reserve(tokens * cols)
+        scratch.reserve(Int(pk_packed_count(Int64(tokens), Int64(cols))))
         let hi = scratch.hi, lo = precision == .exact ? scratch.lo : nil
-        pk_split_bf16(x, hi, lo, Int64(tokens * cols))
+        pk_pack_bf16(x, hi, lo, Int64(tokens), Int64(cols))
         let base = range.lowerBound
         pool.parallelFor(range.count, grain: 16) { part in
             pk_matmul_bf16(wp, x, hi, lo, y - base, Int64(ldy), Int64(base + part.lowerBound), Int64(base + part.upperBound),
@@ -102,10 +104,10 @@ extension MatrixOps {
         let total = starts.last!
         var hi: UnsafeMutablePointer<UInt16>? = nil, lo: UnsafeMutablePointer<UInt16>? = nil
         if tokens > 1 {
-            scratch.reserve(tokens * cols)
+            scratch.reserve(Int(pk_packed_count(Int64(tokens), Int64(cols))))
             hi = scratch.hi
             lo = precision == .exact ? scratch.lo : nil
-            pk_split_bf16(x, hi, lo, Int64(tokens * cols))
+            pk_pack_bf16(x, hi, lo, Int64(tokens), Int64(cols))
         }
         let (h, l) = (hi, lo)
         pool.parallelFor(total, grain: tokens == 1 ? 64 : 16) { range in
@@ -122,7 +124,7 @@ extension MatrixOps {
     }
 }
 
-/// Reusable buffers for the bf16 halves of a batch of activations.
+/// Reusable buffers for the packed bf16 halves of a batch of activations (see `pk_pack_bf16`).
 public final class ActivationScratch {
     private(set) var hi: UnsafeMutablePointer<UInt16>
     private(set) var lo: UnsafeMutablePointer<UInt16>
@@ -139,8 +141,10 @@ public final class ActivationScratch {
     func reserve(_ n: Int) {
         guard n > capacity else { return }
         hi.deallocate(); lo.deallocate()
-        hi = .allocate(capacity: n)
-        lo = .allocate(capacity: n)
+        // 64-byte aligned: every 16-token column pair is one cache line the kernel loads whole.
+        // 64-byte aligned: every 16-token column pair is one cache line the kernel loads whole.
+        hi = UnsafeMutableRawPointer.allocate(byteCount: n * 2, alignment: 64).bindMemory(to: UInt16.self, capacity: n)
+        lo = UnsafeMutableRawPointer.allocate(byteCount: n * 2, alignment: 64).bindMemory(to: UInt16.self, capacity: n)
         capacity = n
     }
 }

@@ -19,7 +19,7 @@ public struct ChatOptions: Sendable {
     public var prefillPrecision: PrefillPrecision
 
     public init(mode: ChatMode = .chat, contextLimit: Int = 4096, threads: Int = ThreadPool.defaultThreadCount,
-                prefillPrecision: PrefillPrecision = .exact) {
+                prefillPrecision: PrefillPrecision = .fast) {
         self.mode = mode
         self.contextLimit = contextLimit
         self.threads = threads
