@@ -19,7 +19,8 @@ import json, sys
 rows = json.loads(sys.argv[3])
 pp = next(r for r in rows if r["n_prompt"] > 0)
 tg = next(r for r in rows if r["n_gen"] > 0)
-print(f"| {sys.argv[1]} | {sys.argv[2]} | llama.cpp | {pp["avg_ts"]:.1f} ± {pp["stddev_ts"]:.1f} | {tg["avg_ts"]:.1f} ± {tg["stddev_ts"]:.1f} | 1.00 | 1.00 |")' \
+pp_mean, pp_sd, tg_mean, tg_sd = pp["avg_ts"], pp["stddev_ts"], tg["avg_ts"], tg["stddev_ts"]
+print(f"| {sys.argv[1]} | {sys.argv[2]} | llama.cpp | {pp_mean:.1f} ± {pp_sd:.1f} | {tg_mean:.1f} ± {tg_sd:.1f} | 1.00 | 1.00 |")' \
       "$(basename "$model")" "$t" "$reference"
     for mode in fast exact; do
       "$palmtop" bench -m "$model" --threads "$t" -p 512 -n 128 -r "$reps" --prefill "$mode" --json | python3 -c '
@@ -28,8 +29,8 @@ r = json.loads(sys.stdin.read())
 rows = json.loads(sys.argv[4])
 pp_ref = next(x["avg_ts"] for x in rows if x["n_prompt"] > 0)
 tg_ref = next(x["avg_ts"] for x in rows if x["n_gen"] > 0)
-pp, tg = r["prefill_tokens_per_s"], r["decode_tokens_per_s"]
-print(f"| {sys.argv[1]} | {sys.argv[2]} | palmtop ({sys.argv[3]} prefill) | {pp:.1f} ± {r["prefill_stddev"]:.1f} | {tg:.1f} ± {r["decode_stddev"]:.1f} | {pp / pp_ref:.2f} | {tg / tg_ref:.2f} |")' \
+pp, tg, pp_sd, tg_sd = r["prefill_tokens_per_s"], r["decode_tokens_per_s"], r["prefill_stddev"], r["decode_stddev"]
+print(f"| {sys.argv[1]} | {sys.argv[2]} | palmtop ({sys.argv[3]} prefill) | {pp:.1f} ± {pp_sd:.1f} | {tg:.1f} ± {tg_sd:.1f} | {pp / pp_ref:.2f} | {tg / tg_ref:.2f} |")' \
         "$(basename "$model")" "$t" "$mode" "$reference"
     done
   done

@@ -47,13 +47,18 @@ public final class KVCache: @unchecked Sendable {
     func keyRow(layer: Int, dimension: Int) -> UnsafeMutablePointer<Float> { keys + offsets[layer] + dimension * slots[layer] }
     func valueRow(layer: Int, slot: Int) -> UnsafeMutablePointer<Float> { values + offsets[layer] + slot * kvDim }
 
-    /// Writes one position's key and value (each `kvDim` floats).
-    func store(layer: Int, position: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
+    /// Writes one position's key and value (each `kvDim` floats). Threads may write different positions
+    /// of a batch at once; `stored(layer:through:)` then records the batch.
+    func write(layer: Int, position: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
         let n = slots[layer], slot = position % n
         let column = keyRow(layer: layer, dimension: 0) + slot
         for d in 0..<kvDim { column[d * n] = key[d] }
         valueRow(layer: layer, slot: slot).update(from: value, count: kvDim)
-        intactFrom[layer] = max(intactFrom[layer], position - n + 1)
+    }
+
+    /// Records that a layer's positions up to `last` were written (older slots of a ring are now gone).
+    func stored(layer: Int, through last: Int) {
+        intactFrom[layer] = max(intactFrom[layer], last - slots[layer] + 1)
     }
 
     /// Positions first...last of one KV head (dimensions from `offset`) as at most two runs of slots.

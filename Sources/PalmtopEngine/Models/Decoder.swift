@@ -38,7 +38,7 @@ public final class Decoder: @unchecked Sendable {
     public var tap: TapHandler?
 
     /// Largest batch one forward call takes; longer prompts are split by the session.
-    public static let maxBatch = 128
+    public static let maxBatch = 512
 
     init(config: ModelConfig, weights: ModelWeights, pool: ThreadPool) {
         self.config = config
@@ -79,11 +79,14 @@ public final class Decoder: @unchecked Sendable {
         precondition(T > 0 && T <= Decoder.maxBatch && start + T <= cache.capacity)
         ops.precision = Decoder.precision(for: request, prefill: prefillPrecision)
         reserve(tokens: T, context: cache.capacity)
-        let x = x, h = h, q = q, k = k, v = v, att = att
+        let x = x, h = h, q = q, k = k, v = v, att = att, proj = proj, mlp = mlp
 
-        for (t, id) in tokens.enumerated() {
-            let row = weights.tokenEmbedding.row(id)
-            for i in 0..<d { x[t * d + i] = Dequantize.float(bf16: row[i]) * c.embeddingScale }
+        let embedding = weights.tokenEmbedding
+        perToken(T) { range in
+            for t in range {
+                let row = embedding.row(tokens[t])
+                for i in 0..<d { x[t * d + i] = Dequantize.float(bf16: row[i]) * c.embeddingScale }
+            }
         }
 
         let globalRope = Blocks.ropeTable(base: c.ropeBase, headDim: c.headDim, start: start, count: T)
@@ -92,39 +95,48 @@ public final class Decoder: @unchecked Sendable {
 
         for (l, w) in weights.layers.enumerated() {
             let sliding = c.isSliding(layer: l)
-            Blocks.rmsNorm(x, w.attnNorm, eps: c.rmsEpsilon, rows: T, n: d, into: h)
+            perToken(T) { r in Blocks.rmsNorm(x + r.lowerBound * d, w.attnNorm, eps: c.rmsEpsilon, rows: r.count, n: d, into: h + r.lowerBound * d) }
             emit("attn_norm", l, h, T, d)
             ops.multiply([(w.wq, q), (w.wk, k), (w.wv, v)], h, tokens: T, scratch: scratch)
             let table = sliding ? localRope : globalRope
-            for t in 0..<T {
-                if let qn = w.qNorm, let kn = w.kNorm {
-                    Blocks.rmsNorm(q + t * c.qDim, qn, eps: c.rmsEpsilon, rows: c.headCount, n: c.headDim, into: q + t * c.qDim)
-                    Blocks.rmsNorm(k + t * c.kvDim, kn, eps: c.rmsEpsilon, rows: c.kvHeadCount, n: c.headDim, into: k + t * c.kvDim)
-                }
-                table.cos.withUnsafeBufferPointer { cp in
-                    table.sin.withUnsafeBufferPointer { sp in
-                        let cosRow = cp.baseAddress! + t * half, sinRow = sp.baseAddress! + t * half
-                        Blocks.rope(q + t * c.qDim, heads: c.headCount, headDim: c.headDim, cos: cosRow, sin: sinRow, style: c.ropeStyle)
-                        Blocks.rope(k + t * c.kvDim, heads: c.kvHeadCount, headDim: c.headDim, cos: cosRow, sin: sinRow, style: c.ropeStyle)
+            perToken(T) { range in
+                for t in range {
+                    if let qn = w.qNorm, let kn = w.kNorm {
+                        Blocks.rmsNorm(q + t * c.qDim, qn, eps: c.rmsEpsilon, rows: c.headCount, n: c.headDim, into: q + t * c.qDim)
+                        Blocks.rmsNorm(k + t * c.kvDim, kn, eps: c.rmsEpsilon, rows: c.kvHeadCount, n: c.headDim, into: k + t * c.kvDim)
                     }
+                    table.cos.withUnsafeBufferPointer { cp in
+                        table.sin.withUnsafeBufferPointer { sp in
+                            let cosRow = cp.baseAddress! + t * half, sinRow = sp.baseAddress! + t * half
+                            Blocks.rope(q + t * c.qDim, heads: c.headCount, headDim: c.headDim, cos: cosRow, sin: sinRow, style: c.ropeStyle)
+                            Blocks.rope(k + t * c.kvDim, heads: c.kvHeadCount, headDim: c.headDim, cos: cosRow, sin: sinRow, style: c.ropeStyle)
+                        }
+                    }
+                    cache.write(layer: l, position: start + t, key: k + t * c.kvDim, value: v + t * c.kvDim)
                 }
-                cache.store(layer: l, position: start + t, key: k + t * c.kvDim, value: v + t * c.kvDim)
             }
+            cache.stored(layer: l, through: start + T - 1)
             attention(layer: l, sliding: sliding, tokens: T, start: start, cache: cache)
             emit("attn_out_heads", l, att, T, c.qDim)
             ops.multiply(w.wo, att, tokens: T, into: proj, scratch: scratch)
-            if let pn = w.postAttnNorm { Blocks.rmsNorm(proj, pn, eps: c.rmsEpsilon, rows: T, n: d, into: proj) }
-            emit("attn_out", l, proj, T, d)
-
             if c.parallelBlock {
+                if let pn = w.postAttnNorm { perToken(T) { r in Blocks.rmsNorm(proj + r.lowerBound * d, pn, eps: c.rmsEpsilon, rows: r.count, n: d, into: proj + r.lowerBound * d) } }
+                emit("attn_out", l, proj, T, d)
                 feedForward(w, input: h, tokens: T)
-                for i in 0..<T * d { x[i] += proj[i] + mlp[i] }
+                perToken(T) { r in for i in r.lowerBound * d..<r.upperBound * d { x[i] += proj[i] + mlp[i] } }
             } else {
-                for i in 0..<T * d { x[i] += proj[i] }
-                Blocks.rmsNorm(x, w.ffnNorm!, eps: c.rmsEpsilon, rows: T, n: d, into: h)
+                // Post-attention norm, residual and the MLP's input norm, one token row at a time.
+                let postNorm = w.postAttnNorm, ffnNorm = w.ffnNorm!
+                perToken(T) { r in
+                    let rows = r.lowerBound * d
+                    if let postNorm { Blocks.rmsNorm(proj + rows, postNorm, eps: c.rmsEpsilon, rows: r.count, n: d, into: proj + rows) }
+                    for i in rows..<r.upperBound * d { x[i] += proj[i] }
+                    Blocks.rmsNorm(x + rows, ffnNorm, eps: c.rmsEpsilon, rows: r.count, n: d, into: h + rows)
+                }
+                emit("attn_out", l, proj, T, d)
                 emit("ffn_norm", l, h, T, d)
                 feedForward(w, input: h, tokens: T)
-                for i in 0..<T * d { x[i] += mlp[i] }
+                perToken(T) { r in for i in r.lowerBound * d..<r.upperBound * d { x[i] += mlp[i] } }
             }
             emit("ffn_out", l, mlp, T, d)
             emit("l_out", l, x, T, d)
@@ -162,7 +174,14 @@ public final class Decoder: @unchecked Sendable {
             pk_gated_activation(gate + r.lowerBound, up + r.lowerBound, Int64(r.count), gelu)
         }
         ops.multiply(w.wDown, gate, tokens: T, into: mlp, scratch: scratch)
-        if let pn = w.postFfnNorm { Blocks.rmsNorm(mlp, pn, eps: c.rmsEpsilon, rows: T, n: c.embeddingLength, into: mlp) }
+        let mlp = mlp, d = c.embeddingLength
+        if let pn = w.postFfnNorm { perToken(T) { r in Blocks.rmsNorm(mlp + r.lowerBound * d, pn, eps: c.rmsEpsilon, rows: r.count, n: d, into: mlp + r.lowerBound * d) } }
+    }
+
+    /// Runs per-token work (norms, RoPE, residuals) over the pool for a prompt batch, so the second
+    /// core does not wait between the matrix products; a single decode token stays on this thread.
+    private func perToken(_ count: Int, _ body: @escaping (Range<Int>) -> Void) {
+        if count >= 8 { ops.pool.parallelFor(count, grain: 4, body) } else { body(0..<count) }
     }
 
     /// Causal attention for every (token, KV head) pair of the batch. Units are dealt out round-robin:
