@@ -57,22 +57,32 @@ static void pack_avx512bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t 
 }
 
 // One register tile: R weight rows × NB groups of 16 tokens, over every column pair. Always inlined
-// with constant R, NB and `exact`, so each variant keeps its accumulators in registers.
+// with constant R, NB and `exact`, so each variant keeps its accumulators in registers. When `next`
+// is given (the next tile's rows, on a tile's first pass), one of its cache lines is prefetched per
+// step: a tile of 12 rows has at most 12/16 of a line per column pair, so all of it arrives in time,
+// and the weights' first read from memory (~13% of the time on 576-wide rows) overlaps the products.
 __attribute__((target("avx512f,avx512bw,avx512bf16"), always_inline))
 static inline void tile(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, float *y, int64_t ldy,
-                        int64_t r, int R, int64_t group, int NB, int exact, int64_t tokens, int64_t cols) {
+                        int64_t r, int R, int64_t group, int NB, int exact, int64_t tokens, int64_t cols,
+                        const uint16_t *next) {
     const int64_t pairs = column_pairs(cols);
     __m512 acc[TILE_ROWS][2];
     for (int i = 0; i < R; i++)
         for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_ps();
     const uint16_t *wr = w + r * cols;
     const uint16_t *h0 = xh + group * pairs * 2 * GROUP, *l0 = exact ? xl + group * pairs * 2 * GROUP : NULL;
-    const int64_t next = pairs * 2 * GROUP;  // elements from one group to the next
+    const int64_t stride = pairs * 2 * GROUP;  // elements from one group to the next
+    const int64_t lines_per_row = (cols + 31) / 32;
+    int64_t prefetch_row = next ? 0 : R, prefetch_line = 0;
     for (int64_t p = 0; p < pairs; p++) {
+        if (prefetch_row < R) {
+            _mm_prefetch((const char *)(next + prefetch_row * cols + prefetch_line * 32), _MM_HINT_T0);
+            if (++prefetch_line == lines_per_row) { prefetch_line = 0; prefetch_row++; }
+        }
         __m512i xa[2], xb[2];
         for (int j = 0; j < NB; j++) {
-            xa[j] = _mm512_loadu_si512(h0 + j * next + p * 2 * GROUP);
-            if (exact) xb[j] = _mm512_loadu_si512(l0 + j * next + p * 2 * GROUP);
+            xa[j] = _mm512_loadu_si512(h0 + j * stride + p * 2 * GROUP);
+            if (exact) xb[j] = _mm512_loadu_si512(l0 + j * stride + p * 2 * GROUP);
         }
         for (int i = 0; i < R; i++) {
             int32_t pair;
@@ -101,9 +111,10 @@ static inline int64_t row_tiles(const uint16_t *w, const uint16_t *xh, const uin
                                 int64_t r, int64_t r1, int R, int exact, int64_t tokens, int64_t cols) {
     const int64_t groups = (tokens + GROUP - 1) / GROUP;
     for (; r + R <= r1; r += R) {
+        const uint16_t *next = r + 2 * R <= r1 ? w + (r + R) * cols : NULL;
         int64_t g = 0;
-        for (; g + 2 <= groups; g += 2) tile(w, xh, xl, y, ldy, r, R, g, 2, exact, tokens, cols);
-        if (g < groups) tile(w, xh, xl, y, ldy, r, R, g, 1, exact, tokens, cols);
+        for (; g + 2 <= groups; g += 2) tile(w, xh, xl, y, ldy, r, R, g, 2, exact, tokens, cols, g == 0 ? next : NULL);
+        if (g < groups) tile(w, xh, xl, y, ldy, r, R, g, 1, exact, tokens, cols, g == 0 ? next : NULL);
     }
     return r;
 }
