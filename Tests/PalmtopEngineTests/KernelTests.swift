@@ -87,29 +87,41 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// One or two query tokens per call (the second seeing one more position), with the positions whole
+    /// or cut in two as a wrapped ring presents them, against the portable path on one token at a time.
     func testAttentionPathsAgree() {
         var rng = SeededRandom(seed: 17)
-        for (heads, dim, n) in [(1, 64, 1), (3, 64, 37), (4, 256, 130), (5, 48, 17), (9, 64, 64)] {
-            let capacity = n + 5
-            let q = (0..<heads * dim).map { _ in Float(rng.unit() * 2 - 1) }
+        for (heads, dim, n) in [(1, 64, 1), (3, 64, 37), (4, 256, 130), (5, 48, 17), (9, 64, 64), (2, 32, 200)] {
+            let capacity = n + 5, qDim = heads * dim
+            let q = (0..<2 * qDim).map { _ in Float(rng.unit() * 2 - 1) }
             let kt = (0..<dim * capacity).map { _ in Float(rng.unit() * 2 - 1) }
             let v = (0..<n * dim).map { _ in Float(rng.unit() * 2 - 1) }
-            var scores = [Float](repeating: 0, count: heads * n)
-            var reference = [Float](repeating: 0, count: heads * dim)
+            var scores = [Float](repeating: 0, count: 8 * n)
             kt.withUnsafeBufferPointer { k in
                 v.withUnsafeBufferPointer { vp in
                     let whole = [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(n)), pk_kv_segment(keys: nil, values: nil, n: 0)]
-                    // The same positions as two runs, as a wrapped ring presents them.
                     let cut = n / 3
                     let split = [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(cut)),
                                  pk_kv_segment(keys: k.baseAddress! + cut, values: vp.baseAddress! + cut * dim, n: Int64(n - cut))]
+                    // Reference: each token alone on the portable path; the first sees n - 1 positions.
+                    let counts: [Int64] = [Int64(max(n - 1, 1)), Int64(n)]
+                    var reference = [Float](repeating: 0, count: 2 * qDim)
                     _ = pk_set_path(PK_PATH_PORTABLE)
-                    pk_attend_group(q, Int64(heads), Int64(dim), whole, Int64(capacity), Int64(dim), 0.125, &scores, &reference)
+                    for t in 0..<2 {
+                        var count = counts[t]
+                        q.withUnsafeBufferPointer { qp in
+                            reference.withUnsafeMutableBufferPointer { rp in
+                                pk_attend(qp.baseAddress! + t * qDim, Int64(qDim), 1, Int64(heads), Int64(dim), whole, &count, Int64(capacity),
+                                          Int64(dim), 0.125, &scores, rp.baseAddress! + t * qDim, Int64(qDim))
+                            }
+                        }
+                    }
                     for path in [PK_PATH_PORTABLE, PK_PATH_AVX512BF16] where pk_set_path(path) == path {
                         for segments in [whole, split] {
-                            var out = [Float](repeating: 0, count: heads * dim)
-                            pk_attend_group(q, Int64(heads), Int64(dim), segments, Int64(capacity), Int64(dim), 0.125, &scores, &out)
-                            for i in out.indices { XCTAssertEqual(out[i], reference[i], accuracy: 1e-5, "heads \(heads) dim \(dim) n \(n)") }
+                            var out = [Float](repeating: 0, count: 2 * qDim)
+                            pk_attend(q, Int64(qDim), 2, Int64(heads), Int64(dim), segments, counts, Int64(capacity), Int64(dim), 0.125,
+                                      &scores, &out, Int64(qDim))
+                            for i in out.indices { XCTAssertEqual(out[i], reference[i], accuracy: 1e-5, "path \(path) heads \(heads) dim \(dim) n \(n)") }
                         }
                     }
                 }

@@ -36,11 +36,13 @@ void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, cons
 /// position j) and value rows (values[j*vs + i]).
 typedef struct { const float *keys; const float *values; int64_t n; } pk_kv_segment;
 
-/// Attention for `heads` query heads sharing one KV head: out[h] = softmax(q[h]·K * scale)·V over the
-/// positions of two segments (a window that wraps around a ring buffer; the second may have n = 0).
-/// `scores` holds heads * (total n) floats of scratch.
-void pk_attend_group(const float *q, int64_t heads, int64_t dim, const pk_kv_segment *segments, int64_t ks, int64_t vs,
-                     float scale, float *scores, float *out);
+/// Attention for `heads` query heads sharing one KV head, for `tokens` (1 to 8) consecutive query
+/// positions that see the same first position: out[t][h] = softmax(q[t][h]·K * scale)·V over the first
+/// counts[t] positions of two segments (a window that wraps around a ring buffer; the second may have
+/// n = 0). q[t][h] is at q + t*qstride + h*dim, out likewise with `ostride`. `scores` holds
+/// min(8, heads*tokens) * (total n) floats of scratch.
+void pk_attend(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim, const pk_kv_segment *segments,
+               const int64_t *counts, int64_t ks, int64_t vs, float scale, float *scores, float *out, int64_t ostride);
 
 
 /// gate[i] = act(gate[i]) * up[i] with act = SiLU, or GELU (tanh approximation) when `gelu` is 1.

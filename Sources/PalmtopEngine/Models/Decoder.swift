@@ -31,7 +31,7 @@ public final class Decoder: @unchecked Sendable {
     private var gate = UnsafeMutablePointer<Float>.allocate(capacity: 1)   // [T, ffn]
     private var up = UnsafeMutablePointer<Float>.allocate(capacity: 1)     // [T, ffn]
     private var mlp = UnsafeMutablePointer<Float>.allocate(capacity: 1)    // [T, d]
-    private var scores: [UnsafeMutablePointer<Float>] = []                 // per thread [groups × context]
+    private var scores: [UnsafeMutablePointer<Float>] = []                 // per thread [rows × context]
     private var scoresContext = 0
     private var logitRows = UnsafeMutablePointer<Float>.allocate(capacity: 1)
     private var logitCapacity = 0
@@ -66,7 +66,9 @@ public final class Decoder: @unchecked Sendable {
         if context > scoresContext {
             let groups = config.headCount / config.kvHeadCount
             scores.forEach { $0.deallocate() }
-            scores = (0..<ops.pool.threadCount).map { _ in .allocate(capacity: context * groups) }
+            // pk_attend takes up to 8 query rows (two tokens' heads) at a time.
+            let rows = min(8, 2 * groups)
+            scores = (0..<ops.pool.threadCount).map { _ in .allocate(capacity: context * rows) }
             scoresContext = context
         }
     }
@@ -184,32 +186,46 @@ public final class Decoder: @unchecked Sendable {
         if count >= 8 { ops.pool.parallelFor(count, grain: 4, body) } else { body(0..<count) }
     }
 
-    /// Causal attention for every (token, KV head) pair of the batch. Units are dealt out round-robin:
-    /// later tokens attend to more positions, so contiguous chunks would leave one core idle.
+    /// Causal attention for every (token, KV head) pair of the batch. Two consecutive tokens that see the
+    /// same first position (always, unless a sliding window has started to move) go together, so they
+    /// share every key and value load. Units are dealt out round-robin: later tokens attend to more
+    /// positions, so contiguous chunks would leave one core idle.
     private func attention(layer: Int, sliding: Bool, tokens T: Int, start: Int, cache: KVCache) {
         let c = config
         let groups = c.headCount / c.kvHeadCount
         let window = sliding ? c.slidingWindow ?? Int.max : Int.max
+        func first(_ t: Int) -> Int { window == Int.max ? 0 : max(0, start + t - window + 1) }
+        var blocks: [(token: Int, count: Int)] = []
+        var t = 0
+        while t < T {
+            let count = t + 1 < T && first(t) == first(t + 1) ? 2 : 1
+            blocks.append((t, count))
+            t += count
+        }
         let q = q, att = att, scores = scores
         let threads = ops.pool.threadCount
         // Decoding one token with one KV head (Gemma) would leave a core idle: split the query heads of a
         // group into slices so every thread has a unit (each slice re-reads the group's keys and values).
-        let slices = T * c.kvHeadCount >= threads ? 1 : min(groups, threads)
-        let units = T * c.kvHeadCount * slices
+        let slices = blocks.count * c.kvHeadCount >= threads ? 1 : min(groups, threads)
+        let units = blocks.count * c.kvHeadCount * slices
         ops.pool.runParts { part in
             for u in stride(from: part, to: units, by: threads) {
-                let slice = u % slices, tg = u / slices
-                let t = tg / c.kvHeadCount, g = tg % c.kvHeadCount
+                let slice = u % slices, bg = u / slices
+                let block = blocks[bg / c.kvHeadCount], g = bg % c.kvHeadCount
                 let firstHead = groups * slice / slices, heads = groups * (slice + 1) / slices - firstHead
-                let pos = start + t
-                let first = window == Int.max ? 0 : max(0, pos - window + 1)
-                let offset = g * c.headDim
-                let headOffset = (g * groups + firstHead) * c.headDim
-                let (a, b) = cache.segments(layer: layer, first: first, last: pos, offset: offset)
-                [a, b].withUnsafeBufferPointer { segments in
-                    pk_attend_group(q + t * c.qDim + headOffset, Int64(heads), Int64(c.headDim), segments.baseAddress,
-                                    Int64(cache.slots[layer]), Int64(c.kvDim), c.attentionScale, scores[part],
-                                    att + t * c.qDim + headOffset)
+                let from = first(block.token), last = start + block.token + block.count - 1
+                let headOffset = block.token * c.qDim + (g * groups + firstHead) * c.headDim
+                let (a, b) = cache.segments(layer: layer, first: from, last: last, offset: g * c.headDim)
+                // Positions each token sees, counted from `from`.
+                var counts = (Int64(start + block.token - from + 1), Int64(last - from + 1))
+                withUnsafePointer(to: &counts) { countsTuple in
+                    countsTuple.withMemoryRebound(to: Int64.self, capacity: 2) { counts in
+                        [a, b].withUnsafeBufferPointer { segments in
+                            pk_attend(q + headOffset, Int64(c.qDim), Int64(block.count), Int64(heads), Int64(c.headDim),
+                                      segments.baseAddress, counts, Int64(cache.slots[layer]), Int64(c.kvDim), c.attentionScale,
+                                      scores[part], att + headOffset, Int64(c.qDim))
+                        }
+                    }
                 }
             }
         }
