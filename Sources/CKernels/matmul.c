@@ -23,34 +23,69 @@ int64_t pk_packed_count(int64_t tokens, int64_t cols) {
     return (tokens + GROUP - 1) / GROUP * GROUP * column_pairs(cols) * 2;
 }
 
+// In-register transpose of a 16 × 16 block of 32-bit elements: r[i][c] → r[c][i].
+__attribute__((target("avx512f"), always_inline))
+static inline void transpose16(__m512i r[16]) {
+    __m512i t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    // Within each 128-bit lane L, u[4k + m] now holds column 4L + m of rows 4k..4k+3.
+    for (int k = 0; k < 16; k += 4) {
+        u[k] = _mm512_unpacklo_epi64(t[k], t[k + 2]);
+        u[k + 1] = _mm512_unpackhi_epi64(t[k], t[k + 2]);
+        u[k + 2] = _mm512_unpacklo_epi64(t[k + 1], t[k + 3]);
+        u[k + 3] = _mm512_unpackhi_epi64(t[k + 1], t[k + 3]);
+    }
+    for (int m = 0; m < 4; m++) {
+        t[m] = _mm512_shuffle_i32x4(u[m], u[m + 4], 0x88);
+        t[m + 4] = _mm512_shuffle_i32x4(u[m], u[m + 4], 0xdd);
+        t[m + 8] = _mm512_shuffle_i32x4(u[m + 8], u[m + 12], 0x88);
+        t[m + 12] = _mm512_shuffle_i32x4(u[m + 8], u[m + 12], 0xdd);
+    }
+    for (int m = 0; m < 4; m++) {
+        r[m] = _mm512_shuffle_i32x4(t[m], t[m + 8], 0x88);
+        r[m + 8] = _mm512_shuffle_i32x4(t[m], t[m + 8], 0xdd);
+        r[m + 4] = _mm512_shuffle_i32x4(t[m + 4], t[m + 12], 0x88);
+        r[m + 12] = _mm512_shuffle_i32x4(t[m + 4], t[m + 12], 0xdd);
+    }
+}
+
+// For each group of 16 tokens and 16 column pairs: convert each token's 32 floats to 16 bf16 pairs
+// (one 32-bit lane per pair), transpose, and store each pair's 16 tokens as one cache line.
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
-static void pack_avx512bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, int64_t cols) {
+static void pack_avx512bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, int64_t cols, int64_t g0, int64_t g1) {
     const int64_t pairs = column_pairs(cols);
-    const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                              _mm512_set1_epi32(GROUP));
-    const int64_t padded = (tokens + GROUP - 1) / GROUP * GROUP;
-    for (int64_t t = 0; t < padded; t++) {
-        int32_t *h32 = (int32_t *)hi + (t / GROUP) * pairs * GROUP + t % GROUP;
-        int32_t *l32 = lo ? (int32_t *)lo + (t / GROUP) * pairs * GROUP + t % GROUP : NULL;
+    const __m512i even_index = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd_index = _mm512_add_epi32(even_index, _mm512_set1_epi32(1));
+    for (int64_t g = g0; g < g1; g++) {
+        int32_t *h32 = (int32_t *)hi + g * pairs * GROUP, *l32 = lo ? (int32_t *)lo + g * pairs * GROUP : NULL;
         for (int64_t p = 0; p < pairs; p += 16) {
-            // 16 column pairs of token t: 32 floats, zero past the row's end and for padding tokens.
-            int64_t left = t < tokens ? cols - 2 * p : 0;
-            __m512 a = _mm512_maskz_loadu_ps(tail_mask(left), x + t * cols + 2 * p);
-            __m512 b = _mm512_maskz_loadu_ps(tail_mask(left - 16), x + t * cols + 2 * p + 16);
-            __m512i h = (__m512i)_mm512_cvtne2ps_pbh(b, a);
-            __mmask16 m = tail_mask(pairs - p);
-            _mm512_mask_i32scatter_epi32(h32 + p * GROUP, m, stride, h, 4);
+            __m512i rh[16], rl[16];
+            for (int i = 0; i < GROUP; i++) {
+                int64_t t = g * GROUP + i;
+                // 16 column pairs of token t: 32 floats, zero past the row's end and for padding tokens.
+                int64_t left = t < tokens ? cols - 2 * p : 0;
+                __m512 a = _mm512_maskz_loadu_ps(tail_mask(left), x + t * cols + 2 * p);
+                __m512 b = _mm512_maskz_loadu_ps(tail_mask(left - 16), x + t * cols + 2 * p + 16);
+                rh[i] = (__m512i)_mm512_cvtne2ps_pbh(b, a);  // lane k: the pair (x[2k], x[2k+1]) of a‖b
+                if (l32) {
+                    // Each half's rounding error, rounded to bf16 in the same pairing.
+                    __m512 even = _mm512_permutex2var_ps(a, even_index, b), odd = _mm512_permutex2var_ps(a, odd_index, b);
+                    __m512 even_error = _mm512_sub_ps(even, _mm512_castsi512_ps(_mm512_slli_epi32(rh[i], 16)));
+                    __m512 odd_error = _mm512_sub_ps(odd, _mm512_castsi512_ps(_mm512_and_si512(rh[i], _mm512_set1_epi32((int)0xFFFF0000u))));
+                    __m512i low = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(even_error));
+                    __m512i high = _mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(odd_error)), 16);
+                    rl[i] = _mm512_or_si512(low, high);
+                }
+            }
+            transpose16(rh);
+            int64_t n = pairs - p < 16 ? pairs - p : 16;
+            for (int64_t k = 0; k < n; k++) _mm512_storeu_si512(h32 + (p + k) * GROUP, rh[k]);
             if (l32) {
-                // Lane i of `h` is the pair (x[2i], x[2i+1]) of the 32 floats a‖b; subtract each half's
-                // rounded value from its f32 source and round the error to bf16 in the same pairing.
-                const __m512i even_index = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-                __m512 even = _mm512_permutex2var_ps(a, even_index, b);
-                __m512 odd = _mm512_permutex2var_ps(a, _mm512_add_epi32(even_index, _mm512_set1_epi32(1)), b);
-                __m512 even_error = _mm512_sub_ps(even, _mm512_castsi512_ps(_mm512_slli_epi32(h, 16)));
-                __m512 odd_error = _mm512_sub_ps(odd, _mm512_castsi512_ps(_mm512_and_si512(h, _mm512_set1_epi32((int)0xFFFF0000u))));
-                __m512i low = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(even_error));
-                __m512i high = _mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(odd_error)), 16);
-                _mm512_mask_i32scatter_epi32(l32 + p * GROUP, m, stride, _mm512_or_si512(low, high), 4);
+                transpose16(rl);
+                for (int64_t k = 0; k < n; k++) _mm512_storeu_si512(l32 + (p + k) * GROUP, rl[k]);
             }
         }
     }
@@ -134,8 +169,9 @@ static void matmul_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint1
     }
 }
 
-void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, int64_t cols) {
-    if (pk_current_path() == PK_PATH_AVX512BF16) pack_avx512bf16(x, hi, lo, tokens, cols);
+void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, int64_t cols, int64_t group_begin,
+                  int64_t group_end) {
+    if (pk_current_path() == PK_PATH_AVX512BF16) pack_avx512bf16(x, hi, lo, tokens, cols, group_begin, group_end);
 }
 
 void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, const uint16_t *xlo,

@@ -36,7 +36,7 @@ final class KernelTests: XCTestCase {
             let x = (0..<tokens * cols).map { _ in Float(rng.unit() * 2 - 1) }
             var hi = [UInt16](repeating: 0, count: Int(pk_packed_count(Int64(tokens), Int64(cols)))), lo = hi
             _ = pk_set_path(pk_best_path())  // packing is a no-op on paths that read the f32 activations
-            pk_pack_bf16(x, &hi, &lo, Int64(tokens), Int64(cols))
+            pk_pack_bf16(x, &hi, &lo, Int64(tokens), Int64(cols), 0, Int64((tokens + 15) / 16))
             var reference = [Float](repeating: 0, count: rows * tokens)
             _ = pk_set_path(PK_PATH_PORTABLE)
             pk_matmul_bf16(w, x, hi, lo, &reference, Int64(rows), 0, Int64(rows), Int64(tokens), Int64(cols))
@@ -50,7 +50,7 @@ final class KernelTests: XCTestCase {
                 // The fast variant rounds activations once: ~2^-9 relative per product, growing like sqrt(cols).
                 var fast = [Float](repeating: 0, count: rows * tokens)
                 var single = [UInt16](repeating: 0, count: hi.count)
-                pk_pack_bf16(x, &single, nil, Int64(tokens), Int64(cols))
+                pk_pack_bf16(x, &single, nil, Int64(tokens), Int64(cols), 0, Int64((tokens + 15) / 16))
                 pk_matmul_bf16(w, x, single, nil, &fast, Int64(rows), 0, Int64(rows), Int64(tokens), Int64(cols))
                 for i in 0..<y.count { XCTAssertEqual(fast[i], reference[i], accuracy: 4e-3 * Float(cols).squareRoot()) }
             }

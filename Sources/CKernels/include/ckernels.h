@@ -23,8 +23,10 @@ int64_t pk_packed_count(int64_t tokens, int64_t cols);
 /// Packs f32 activations [tokens, cols] for the AVX512-BF16 prefill kernel: tokens in groups of 16
 /// (the last padded with zeros), and within a group each column pair as 16 adjacent bf16 pairs.
 /// `hi` is the rounded value; `lo`, when not NULL, its rounding error (hi + lo ≈ x to ~1e-6).
-/// Does nothing on other paths, which read the f32 activations.
-void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, int64_t cols);
+/// Packs groups [group_begin, group_end) only, so threads can share the work. Does nothing on other
+/// paths, which read the f32 activations.
+void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, int64_t cols, int64_t group_begin,
+                  int64_t group_end);
 
 /// y[t*ldy + r] = sum_k w[r*cols + k] * x[t*cols + k] for r in [r0, r1), t in [0, tokens).
 /// `x` is f32 (read by the AVX2 and portable paths); `xhi`/`xlo` are its pk_pack_bf16 halves, read

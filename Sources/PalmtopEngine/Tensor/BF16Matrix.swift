@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import CKernels
 
 /// A row-major bf16 matrix: `rows` outputs × `cols` inputs (a GGUF weight with dims [cols, rows]),
@@ -67,61 +68,83 @@ public struct MatrixOps {
     public let pool: ThreadPool
     public var precision: PrefillPrecision = .exact
 
+    /// One matrix product of a batch: rows `rows` of `w` times every token into `y` (token stride `ldy`).
+    private struct Job {
+        var w: BF16Matrix
+        var y: UnsafeMutablePointer<Float>
+        var ldy: Int
+        var rows: Range<Int>
+    }
+
     /// y[t][r] = W[r] · x[t] for `tokens` rows of `x` (stride W.cols) into `y` (stride `ldy`), rows [r0, r1).
     public func multiply(_ w: BF16Matrix, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>,
                          ldy: Int? = nil, rows: Range<Int>? = nil, scratch: ActivationScratch) {
-        let range = rows ?? 0..<w.rows
-        let ldy = ldy ?? w.rows
-        let cols = w.cols
-        let wp = w.storage
-        if tokens == 1 {
-            pool.parallelFor(range.count, grain: 64) { part in
-                pk_matvec_bf16(wp, x, y - range.lowerBound, Int64(range.lowerBound + part.lowerBound),
-                               Int64(range.lowerBound + part.upperBound), Int64(cols))
-            }
-            return
-        }
-        scratch.reserve(Int(pk_packed_count(Int64(tokens), Int64(cols))))
-        let hi = scratch.hi, lo = precision == .exact ? scratch.lo : nil
-        pk_pack_bf16(x, hi, lo, Int64(tokens), Int64(cols))
-        let base = range.lowerBound
-        pool.parallelFor(range.count, grain: 16) { part in
-            pk_matmul_bf16(wp, x, hi, lo, y - base, Int64(ldy), Int64(base + part.lowerBound), Int64(base + part.upperBound),
-                           Int64(tokens), Int64(cols))
-        }
+        run([Job(w: w, y: y, ldy: ldy ?? w.rows, rows: rows ?? 0..<w.rows)], x, tokens: tokens, scratch: scratch)
     }
-}
 
-extension MatrixOps {
     /// Several matrices applied to the same input in one parallel region (q, k and v; gate and up):
     /// on these small models one dispatch per matrix costs as much as the second core gains.
     public func multiply(_ jobs: [(w: BF16Matrix, y: UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, tokens: Int,
                          scratch: ActivationScratch) {
+        run(jobs.map { Job(w: $0.w, y: $0.y, ldy: $0.w.rows, rows: 0..<$0.w.rows) }, x, tokens: tokens, scratch: scratch)
+    }
+
+    private func run(_ jobs: [Job], _ x: UnsafePointer<Float>, tokens: Int, scratch: ActivationScratch) {
         guard let cols = jobs.first?.w.cols else { return }
         precondition(jobs.allSatisfy { $0.w.cols == cols })
-        var starts = [0]
-        for j in jobs { starts.append(starts.last! + j.w.rows) }
-        let total = starts.last!
-        var hi: UnsafeMutablePointer<UInt16>? = nil, lo: UnsafeMutablePointer<UInt16>? = nil
-        if tokens > 1 {
-            scratch.reserve(Int(pk_packed_count(Int64(tokens), Int64(cols))))
-            hi = scratch.hi
-            lo = precision == .exact ? scratch.lo : nil
-            pk_pack_bf16(x, hi, lo, Int64(tokens), Int64(cols))
-        }
-        let (h, l) = (hi, lo)
-        pool.parallelFor(total, grain: tokens == 1 ? 64 : 16) { range in
-            for (i, job) in jobs.enumerated() {
-                let a = max(range.lowerBound, starts[i]) - starts[i], b = min(range.upperBound, starts[i + 1]) - starts[i]
-                guard a < b else { continue }
-                if tokens == 1 {
-                    pk_matvec_bf16(job.w.storage, x, job.y, Int64(a), Int64(b), Int64(cols))
-                } else {
-                    pk_matmul_bf16(job.w.storage, x, h, l, job.y, Int64(job.w.rows), Int64(a), Int64(b), Int64(tokens), Int64(cols))
+        if tokens == 1 {
+            // Decode streams weights from memory: two contiguous halves keep each core's reads sequential.
+            var starts = [0]
+            for j in jobs { starts.append(starts.last! + j.rows.count) }
+            pool.parallelFor(starts.last!, grain: 64) { range in
+                for (i, job) in jobs.enumerated() {
+                    let a = max(range.lowerBound, starts[i]) - starts[i], b = min(range.upperBound, starts[i + 1]) - starts[i]
+                    guard a < b else { continue }
+                    let r0 = job.rows.lowerBound
+                    pk_matvec_bf16(job.w.storage, x, job.y - r0, Int64(r0 + a), Int64(r0 + b), Int64(cols))
                 }
+            }
+            return
+        }
+        // Prefill is compute-bound and the two cores of a shared machine rarely run at the same speed:
+        // threads pack the activations together, then take 48-row chunks (four register tiles) from a
+        // shared counter until none are left, so a slowed core does less instead of holding up the other.
+        let chunkRows = 48
+        var chunks: [(job: Int, rows: Range<Int>)] = []
+        for (i, job) in jobs.enumerated() {
+            for lo in stride(from: job.rows.lowerBound, to: job.rows.upperBound, by: chunkRows) {
+                chunks.append((i, lo..<min(lo + chunkRows, job.rows.upperBound)))
+            }
+        }
+        scratch.reserve(Int(pk_packed_count(Int64(tokens), Int64(cols))))
+        let hi = scratch.hi, lo = precision == .exact ? scratch.lo : nil
+        let groups = (tokens + 15) / 16, threads = pool.threadCount
+        let progress = RegionProgress()
+        pool.runParts { part in
+            pk_pack_bf16(x, hi, lo, Int64(tokens), Int64(cols), Int64(groups * part / threads), Int64(groups * (part + 1) / threads))
+            progress.arriveAndWait(parties: threads)
+            while true {
+                let c = progress.nextChunk()
+                guard c < chunks.count else { break }
+                let job = jobs[chunks[c].job], rows = chunks[c].rows
+                pk_matmul_bf16(job.w.storage, x, hi, lo, job.y, Int64(job.ldy), Int64(rows.lowerBound), Int64(rows.upperBound),
+                               Int64(tokens), Int64(cols))
             }
         }
     }
+}
+
+/// Counters shared by the threads of one parallel region: a barrier and a chunk dispenser.
+private final class RegionProgress: @unchecked Sendable {
+    private let arrived = Atomic<Int>(0)
+    private let next = Atomic<Int>(0)
+
+    func arriveAndWait(parties: Int) {
+        arrived.add(1, ordering: .sequentiallyConsistent)
+        while arrived.load(ordering: .sequentiallyConsistent) < parties {}
+    }
+
+    func nextChunk() -> Int { next.add(1, ordering: .relaxed).oldValue }
 }
 
 /// Reusable buffers for the packed bf16 halves of a batch of activations (see `pk_pack_bf16`).
