@@ -23,6 +23,7 @@ public final class KVCache: @unchecked Sendable {
     private var intactFrom: [Int]
     private let keys: UnsafeMutablePointer<Float>    // per layer [kvDim][slots]
     private let values: UnsafeMutablePointer<Float>  // per layer [slots][kvDim]
+    private let arena: HugePageArena
 
     public init(layers: Int, capacity: Int, kvDim: Int, window: Int? = nil, isSliding: (Int) -> Bool = { _ in false },
                 slack: Int = 1024) {
@@ -37,11 +38,11 @@ public final class KVCache: @unchecked Sendable {
         for s in slots { offsets.append(total); total += s * kvDim }
         self.offsets = offsets
         intactFrom = Array(repeating: 0, count: layers)
-        keys = .allocate(capacity: max(total, 1))
-        values = .allocate(capacity: max(total, 1))
+        let bytes = max(total, 1) * MemoryLayout<Float>.stride
+        arena = HugePageArena(bytes: 2 * HugePageArena.footprint(bytes))
+        keys = arena.take(bytes: bytes).bindMemory(to: Float.self, capacity: max(total, 1))
+        values = arena.take(bytes: bytes).bindMemory(to: Float.self, capacity: max(total, 1))
     }
-
-    deinit { keys.deallocate(); values.deallocate() }
 
     /// Row `dimension` of a layer's transposed keys: element s is that dimension of the position in slot s.
     func keyRow(layer: Int, dimension: Int) -> UnsafeMutablePointer<Float> { keys + offsets[layer] + dimension * slots[layer] }

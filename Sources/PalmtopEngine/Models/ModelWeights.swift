@@ -40,7 +40,7 @@ public struct ModelWeights: @unchecked Sendable {
             return t
         }
         // Every matrix in one huge-page arena: 2-D tensors are the matrices.
-        let arena = WeightArena(bytes: file.tensors.filter { $0.dims.count == 2 }.reduce(0) { $0 + WeightArena.footprint($1.elementCount * 2) })
+        let arena = HugePageArena(bytes: file.tensors.filter { $0.dims.count == 2 }.reduce(0) { $0 + HugePageArena.footprint($1.elementCount * 2) })
         func matrix(_ name: String, rows: Int, cols: Int) throws -> BF16Matrix {
             let t = try info(name)
             guard t.dims.count == 2, t.dims[0] == cols, t.dims[1] == rows else {

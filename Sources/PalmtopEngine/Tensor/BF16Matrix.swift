@@ -3,18 +3,18 @@ import Synchronization
 import CKernels
 
 /// A row-major bf16 matrix: `rows` outputs × `cols` inputs (a GGUF weight with dims [cols, rows]),
-/// 64-byte aligned for the kernels. Its storage comes from a `WeightArena`.
+/// 64-byte aligned for the kernels. Its storage comes from a `HugePageArena`.
 public final class BF16Matrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     public let storage: UnsafeMutablePointer<UInt16>
     /// Keeps the arena (and so the storage) alive as long as the matrix.
-    private let arena: WeightArena
+    private let arena: HugePageArena
 
-    public init(rows: Int, cols: Int, arena: WeightArena? = nil) {
+    public init(rows: Int, cols: Int, arena: HugePageArena? = nil) {
         self.rows = rows
         self.cols = cols
-        let a = arena ?? WeightArena(bytes: WeightArena.footprint(rows * cols * 2))
+        let a = arena ?? HugePageArena(bytes: HugePageArena.footprint(rows * cols * 2))
         self.arena = a
         storage = a.take(bytes: rows * cols * 2).bindMemory(to: UInt16.self, capacity: max(rows * cols, 1))
     }
@@ -24,10 +24,11 @@ public final class BF16Matrix: @unchecked Sendable {
     public func row(_ r: Int) -> UnsafeMutablePointer<UInt16> { storage + r * cols }
 }
 
-/// One allocation for all of a model's weights, 2 MiB-aligned and advised as transparent huge pages:
-/// decode streams every weight once per token, and with 4 KiB pages the TLB misses cost about a fifth
-/// of a core's memory bandwidth (measured: Gemma 3 270M, one thread, 36 → 46 tok/s).
-public final class WeightArena: @unchecked Sendable {
+/// One allocation, 2 MiB-aligned and advised as transparent huge pages, handed out in 64-byte granules:
+/// all of a model's weights, or a KV cache. Decode streams every weight once per token, and with 4 KiB
+/// pages the TLB misses cost about a fifth of a core's memory bandwidth (measured: Gemma 3 270M, one
+/// thread, 36 → 46 tok/s); attention reads transposed keys a row per page apart.
+public final class HugePageArena: @unchecked Sendable {
     private let base: UnsafeMutableRawPointer
     private let size: Int
     private var used = 0
@@ -47,7 +48,7 @@ public final class WeightArena: @unchecked Sendable {
 
     deinit { free(base) }
 
-    func take(bytes: Int) -> UnsafeMutableRawPointer {
+    public func take(bytes: Int) -> UnsafeMutableRawPointer {
         let n = Self.footprint(bytes)
         precondition(used + n <= size, "weight arena overflow")
         defer { used += n }
