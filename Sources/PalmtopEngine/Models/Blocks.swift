@@ -2,15 +2,32 @@ import Foundation
 
 /// The small shared blocks of every decoder: norms, activations, RoPE, causal attention over the cache.
 enum Blocks {
-    /// y = x / sqrt(mean(x²) + eps) * w, for `rows` rows of length `n`.
+    /// y = x / sqrt(mean(x²) + eps) * w, for `rows` rows of length `n`. Squares are summed in 16 f32
+    /// lanes (at most a few hundred terms each) and the lanes in Double.
     static func rmsNorm(_ x: UnsafePointer<Float>, _ w: [Float], eps: Float, rows: Int, n: Int, into y: UnsafeMutablePointer<Float>) {
+        typealias Lanes = SIMD16<Float>
         w.withUnsafeBufferPointer { wp in
+            let wb = UnsafeRawPointer(wp.baseAddress!)
             for r in 0..<rows {
                 let xr = x + r * n, yr = y + r * n
-                var ss: Double = 0
-                for i in 0..<n { ss += Double(xr[i]) * Double(xr[i]) }
+                let xb = UnsafeRawPointer(xr)
+                var lanes = Lanes.zero
+                var i = 0
+                while i + 16 <= n {
+                    let v = xb.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+                    lanes += v * v
+                    i += 16
+                }
+                var ss = (0..<16).reduce(0.0) { $0 + Double(lanes[$1]) }
+                for j in i..<n { ss += Double(xr[j]) * Double(xr[j]) }
                 let scale = Float(1 / (ss / Double(n) + Double(eps)).squareRoot())
-                for i in 0..<n { yr[i] = xr[i] * scale * wp[i] }
+                i = 0
+                while i + 16 <= n {
+                    let v = xb.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) * scale * wb.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+                    UnsafeMutableRawPointer(yr).storeBytes(of: v, toByteOffset: i * 4, as: Lanes.self)
+                    i += 16
+                }
+                for j in i..<n { yr[j] = xr[j] * scale * wp[j] }
             }
         }
     }
