@@ -5,15 +5,17 @@
 #include <math.h>
 
 // ---- attention: every query row that shares one KV head reads each key and value once ----
-// Keys are stored transposed (one row per head dimension, one column per position), so the scores
-// of 16 positions are one FMA per dimension with no horizontal sums. The query rows of a call — the
+// Keys are stored transposed in blocks of 16 positions (one row of 16 per head dimension), so the
+// scores of 16 positions are one FMA per dimension with no horizontal sums, and a block's keys are
+// one contiguous run of memory (decode reads them once per token, straight from DRAM). The query rows of a call — the
 // heads of a group, for one or two consecutive tokens of a prompt — share each loaded key and value
 // vector, which halves the cache traffic per FMA when two tokens go together. Rows are taken up to
 // 8 at a time so the accumulators stay in registers.
 
 #define MAX_ROWS 8
 
-// Scores of R query rows against n positions (B vectors of 16 positions per step).
+// Scores of R query rows against n positions (B blocks of 16 positions per step; `ks` floats from
+// one key block to the next).
 __attribute__((target("avx512f"), always_inline))
 static inline void scores_rows(const int R, const int B, const float *const *qrow, int64_t dim, const float *kt, int64_t ks,
                                int64_t n, float scale, float *scores, int64_t sstride) {
@@ -23,10 +25,10 @@ static inline void scores_rows(const int R, const int B, const float *const *qro
         __m512 acc[MAX_ROWS][4];
         for (int r = 0; r < R; r++)
             for (int b = 0; b < B; b++) acc[r][b] = _mm512_setzero_ps();
+        const float *block = kt + (j / 16) * ks;
         for (int64_t i = 0; i < dim; i++) {
-            const float *row = kt + i * ks + j;
             __m512 kv[4];
-            for (int b = 0; b < B; b++) kv[b] = _mm512_maskz_loadu_ps(m[b], row + 16 * b);
+            for (int b = 0; b < B; b++) kv[b] = _mm512_maskz_loadu_ps(m[b], block + b * ks + i * 16);
             for (int r = 0; r < R; r++) {
                 __m512 qb = _mm512_set1_ps(qrow[r][i]);
                 for (int b = 0; b < B; b++) acc[r][b] = _mm512_fmadd_ps(qb, kv[b], acc[r][b]);
@@ -63,10 +65,14 @@ static inline void values_rows(const int R, const int B, const float *p, int64_t
     }
 }
 
-// Softmax over the first `count` entries of a row of `n`; the rest (positions after this row's token)
-// become 0 so the shared value pass can run over all n.
+// Softmax over entries [skip, count) of a row of `n`; the others (positions before the window or after
+// this row's token) become 0 so the shared value pass can run over all of them.
 __attribute__((target("avx512f")))
-static void softmax_row_avx512(float *x, int64_t count, int64_t n) {
+static void softmax_row_avx512(float *row, int64_t skip, int64_t count, int64_t n) {
+    for (int64_t j = 0; j < skip; j++) row[j] = 0;
+    float *x = row + skip;
+    count -= skip;
+    n -= skip;
     __m512 mv = _mm512_set1_ps(-INFINITY);
     for (int64_t j = 0; j < count; j += 16) mv = _mm512_max_ps(mv, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail_mask(count - j), x + j));
     __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
@@ -121,14 +127,15 @@ static void attend_avx512(const float *q, int64_t qstride, int64_t tokens, int64
             BY_ROWS(R, SCORES)
             offset += seg[k].n;
         }
-        for (int r = 0; r < R; r++) softmax_row_avx512(scores + r * n, counts[r / hc], n);
-        offset = 0;
+        for (int r = 0; r < R; r++) softmax_row_avx512(scores + r * n, seg[0].skip, counts[r / hc], n);
+        offset = seg[0].skip;
         for (int k = 0; k < 2; k++) {
-            if (seg[k].n == 0) continue;
-            int acc = offset > 0;
-#define VALUES(RR, BB) values_rows(RR, BB, scores + offset, n, seg[k].n, seg[k].values, vs, dim, orow, acc)
+            int64_t from = k == 0 ? seg[0].skip : 0;
+            if (seg[k].n - from <= 0) { offset += seg[k].n - from; continue; }
+            int acc = k > 0 && seg[0].n > seg[0].skip;
+#define VALUES(RR, BB) values_rows(RR, BB, scores + offset, n, seg[k].n - from, seg[k].values + from * vs, vs, dim, orow, acc)
             BY_ROWS(R, VALUES)
-            offset += seg[k].n;
+            offset += seg[k].n - from;
         }
     }
 }
@@ -140,23 +147,25 @@ static void attend_portable(const float *q, int64_t qstride, int64_t tokens, int
         for (int64_t h = 0; h < heads; h++) {
             const float *qh = q + t * qstride + h * dim;
             float *oh = out + t * ostride + h * dim, *s = scores;
-            int64_t n = counts[t], j = 0;
+            int64_t n = counts[t], skip = seg[0].skip, j = 0;
             float mx = -INFINITY;
             for (int k = 0; k < 2; k++)
                 for (int64_t c = 0; c < seg[k].n && j < n; c++, j++) {
+                    if (j < skip) continue;
                     float acc = 0;
-                    for (int64_t i = 0; i < dim; i++) acc += qh[i] * seg[k].keys[i * ks + c];
+                    for (int64_t i = 0; i < dim; i++) acc += qh[i] * seg[k].keys[(c / 16) * ks + i * 16 + c % 16];
                     s[j] = acc * scale;
                     if (s[j] > mx) mx = s[j];
                 }
             float total = 0;
-            for (j = 0; j < n; j++) { s[j] = expf(s[j] - mx); total += s[j]; }
-            for (j = 0; j < n; j++) s[j] /= total;
+            for (j = skip; j < n; j++) { s[j] = expf(s[j] - mx); total += s[j]; }
+            for (j = skip; j < n; j++) s[j] /= total;
             for (int64_t i = 0; i < dim; i++) oh[i] = 0;
             j = 0;
             for (int k = 0; k < 2; k++)
                 for (int64_t c = 0; c < seg[k].n && j < n; c++, j++)
-                    for (int64_t i = 0; i < dim; i++) oh[i] += s[j] * seg[k].values[c * vs + i];
+                    if (j >= skip)
+                        for (int64_t i = 0; i < dim; i++) oh[i] += s[j] * seg[k].values[c * vs + i];
         }
 }
 

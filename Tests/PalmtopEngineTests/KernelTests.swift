@@ -88,40 +88,62 @@ final class KernelTests: XCTestCase {
     }
 
     /// One or two query tokens per call (the second seeing one more position), with the positions whole
-    /// or cut in two as a wrapped ring presents them, against the portable path on one token at a time.
+    /// or cut in two as a wrapped ring presents them, and with a start inside a key block (a moved
+    /// sliding window), against the portable path on one token at a time.
     func testAttentionPathsAgree() {
         var rng = SeededRandom(seed: 17)
         for (heads, dim, n) in [(1, 64, 1), (3, 64, 37), (4, 256, 130), (5, 48, 17), (9, 64, 64), (2, 32, 200)] {
-            let capacity = n + 5, qDim = heads * dim
+            let blocks = (n + 15) / 16, qDim = heads * dim, ks = dim * 16
             let q = (0..<2 * qDim).map { _ in Float(rng.unit() * 2 - 1) }
-            let kt = (0..<dim * capacity).map { _ in Float(rng.unit() * 2 - 1) }
-            let v = (0..<n * dim).map { _ in Float(rng.unit() * 2 - 1) }
-            var scores = [Float](repeating: 0, count: 8 * n)
-            kt.withUnsafeBufferPointer { k in
+            // Keys in blocks of 16 positions ([block][dim][16]); values one row per position.
+            let keys = (0..<blocks * ks).map { _ in Float(rng.unit() * 2 - 1) }
+            let v = (0..<blocks * 16 * dim).map { _ in Float(rng.unit() * 2 - 1) }
+            var scores = [Float](repeating: 0, count: 8 * blocks * 16)
+            keys.withUnsafeBufferPointer { k in
                 v.withUnsafeBufferPointer { vp in
-                    let whole = [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(n)), pk_kv_segment(keys: nil, values: nil, n: 0)]
-                    let cut = n / 3
-                    let split = [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(cut)),
-                                 pk_kv_segment(keys: k.baseAddress! + cut, values: vp.baseAddress! + cut * dim, n: Int64(n - cut))]
-                    // Reference: each token alone on the portable path; the first sees n - 1 positions.
-                    let counts: [Int64] = [Int64(max(n - 1, 1)), Int64(n)]
-                    var reference = [Float](repeating: 0, count: 2 * qDim)
-                    _ = pk_set_path(PK_PATH_PORTABLE)
-                    for t in 0..<2 {
-                        var count = counts[t]
-                        q.withUnsafeBufferPointer { qp in
-                            reference.withUnsafeMutableBufferPointer { rp in
-                                pk_attend(qp.baseAddress! + t * qDim, Int64(qDim), 1, Int64(heads), Int64(dim), whole, &count, Int64(capacity),
-                                          Int64(dim), 0.125, &scores, rp.baseAddress! + t * qDim, Int64(qDim))
+                    let none = pk_kv_segment(keys: nil, values: nil, n: 0, skip: 0)
+                    let cut = n / 32 * 16  // a wrapped ring's second run starts at a block boundary
+                    for skip in Set([0, min(5, n - 1)]) {
+                        let whole = [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(n), skip: Int64(skip)), none]
+                        let split = cut > skip
+                            ? [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(cut), skip: Int64(skip)),
+                               pk_kv_segment(keys: k.baseAddress! + cut / 16 * ks, values: vp.baseAddress! + cut * dim, n: Int64(n - cut), skip: 0)]
+                            : whole
+                        // Reference: each token alone on the portable path; the first sees one position less.
+                        let counts: [Int64] = [Int64(max(n - 1, skip + 1)), Int64(n)]
+                        var reference = [Float](repeating: 0, count: 2 * qDim)
+                        _ = pk_set_path(PK_PATH_PORTABLE)
+                        for t in 0..<2 {
+                            var count = counts[t]
+                            q.withUnsafeBufferPointer { qp in
+                                reference.withUnsafeMutableBufferPointer { rp in
+                                    pk_attend(qp.baseAddress! + t * qDim, Int64(qDim), 1, Int64(heads), Int64(dim), whole, &count, Int64(ks),
+                                              Int64(dim), 0.125, &scores, rp.baseAddress! + t * qDim, Int64(qDim))
+                                }
                             }
                         }
-                    }
-                    for path in [PK_PATH_PORTABLE, PK_PATH_AVX512BF16] where pk_set_path(path) == path {
-                        for segments in [whole, split] {
-                            var out = [Float](repeating: 0, count: 2 * qDim)
-                            pk_attend(q, Int64(qDim), 2, Int64(heads), Int64(dim), segments, counts, Int64(capacity), Int64(dim), 0.125,
-                                      &scores, &out, Int64(qDim))
-                            for i in out.indices { XCTAssertEqual(out[i], reference[i], accuracy: 1e-5, "path \(path) heads \(heads) dim \(dim) n \(n)") }
+                        // The reference itself against a plain softmax-attention over the same positions.
+                        for t in 0..<2 {
+                            for h in 0..<heads {
+                                let qh = Array(q[(t * qDim + h * dim)..<(t * qDim + (h + 1) * dim)])
+                                let positions = skip..<Int(counts[t])
+                                let logits = positions.map { j in (0..<dim).reduce(Float(0)) { $0 + qh[$1] * keys[(j / 16) * ks + $1 * 16 + j % 16] } * 0.125 }
+                                let m = logits.max()!, e = logits.map { exp($0 - m) }, z = e.reduce(0, +)
+                                for i in 0..<dim {
+                                    let expected = zip(positions, e).reduce(Float(0)) { $0 + $1.1 / z * v[$1.0 * dim + i] }
+                                    XCTAssertEqual(reference[t * qDim + h * dim + i], expected, accuracy: 1e-5)
+                                }
+                            }
+                        }
+                        for path in [PK_PATH_PORTABLE, PK_PATH_AVX512BF16] where pk_set_path(path) == path {
+                            for segments in [whole, split] {
+                                var out = [Float](repeating: 0, count: 2 * qDim)
+                                pk_attend(q, Int64(qDim), 2, Int64(heads), Int64(dim), segments, counts, Int64(ks), Int64(dim), 0.125,
+                                          &scores, &out, Int64(qDim))
+                                for i in out.indices {
+                                    XCTAssertEqual(out[i], reference[i], accuracy: 1e-5, "path \(path) heads \(heads) dim \(dim) n \(n) skip \(skip)")
+                                }
+                            }
                         }
                     }
                 }

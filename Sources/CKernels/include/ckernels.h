@@ -34,14 +34,15 @@ void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, in
 void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, const uint16_t *xlo,
                     float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens, int64_t cols);
 
-/// A run of `n` consecutive cached positions: transposed keys (keys[i*ks + j] is dimension i of
-/// position j) and value rows (values[j*vs + i]).
-typedef struct { const float *keys; const float *values; int64_t n; } pk_kv_segment;
+/// A run of `n` consecutive cached positions starting at a multiple of 16, of which the first `skip`
+/// are not attended to. Keys come in blocks of 16 positions, each block one row of 16 per dimension
+/// (dimension i of position j is keys[(j/16)*ks + i*16 + j%16]); values are rows (values[j*vs + i]).
+typedef struct { const float *keys; const float *values; int64_t n; int64_t skip; } pk_kv_segment;
 
 /// Attention for `heads` query heads sharing one KV head, for `tokens` (1 to 8) consecutive query
-/// positions that see the same first position: out[t][h] = softmax(q[t][h]·K * scale)·V over the first
-/// counts[t] positions of two segments (a window that wraps around a ring buffer; the second may have
-/// n = 0). q[t][h] is at q + t*qstride + h*dim, out likewise with `ostride`. `scores` holds
+/// positions that see the same first position: out[t][h] = softmax(q[t][h]·K * scale)·V over positions
+/// [skip, counts[t]) of two segments taken as one run (a window that wraps around a ring buffer; the
+/// second may have n = 0 and has no skip). q[t][h] is at q + t*qstride + h*dim, out likewise with `ostride`. `scores` holds
 /// min(8, heads*tokens) * (total n) floats of scratch.
 void pk_attend(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim, const pk_kv_segment *segments,
                const int64_t *counts, int64_t ks, int64_t vs, float scale, float *scores, float *out, int64_t ostride);

@@ -5,25 +5,30 @@ import CKernels
 /// SmolLM2 (3 KV heads × 30 layers), so bf16 would buy a few percent there, at the cost of rounding
 /// keys and values; at several thousand positions SmolLM2's cache rivals its weights and bf16 would pay.
 ///
-/// Keys are stored transposed — one row per key dimension, one column per slot — so attention scores
-/// 16 positions per vector instruction; values are one row per slot. Global layers have a slot per
-/// position. Sliding-window layers keep only a ring of `window + slack` slots: enough for the window
-/// plus a prefill batch, and room to truncate back a little (an edited prompt) without recomputing.
+/// Keys are stored transposed in blocks of 16 slots — each block one row of 16 per key dimension — so
+/// attention scores 16 positions per vector instruction and reads a block's keys as one contiguous
+/// run (a whole-row transpose put every dimension of a position a page apart); values are one row per
+/// slot. Global layers have a slot per position. Sliding-window layers keep only a ring of
+/// `window + slack` slots: enough for the window plus a prefill batch, and room to truncate back a
+/// little (an edited prompt) without recomputing.
 /// `truncate(to:)` drops positions from p on — what prefix reuse needs when a prompt is edited.
 public final class KVCache: @unchecked Sendable {
     public let layers: Int
     public let capacity: Int
     public let kvDim: Int
-    /// Slots per layer: `capacity` for global layers, at most window + slack for sliding ones.
+    /// Slots per layer: `capacity` for global layers, at most window + slack for sliding ones, rounded
+    /// up to whole key blocks.
     public let slots: [Int]
     public let window: Int?
     public private(set) var count = 0
     private let offsets: [Int]
     /// Per layer, the lowest position whose slot has not been overwritten by a later one.
     private var intactFrom: [Int]
-    private let keys: UnsafeMutablePointer<Float>    // per layer [kvDim][slots]
+    private let keys: UnsafeMutablePointer<Float>    // per layer [slots / 16][kvDim][16]
     private let values: UnsafeMutablePointer<Float>  // per layer [slots][kvDim]
     private let arena: HugePageArena
+    /// What the cache was made with, for `copy()`.
+    private let sliding: [Bool], slack: Int
 
     public init(layers: Int, capacity: Int, kvDim: Int, window: Int? = nil, isSliding: (Int) -> Bool = { _ in false },
                 slack: Int = 1024) {
@@ -32,7 +37,12 @@ public final class KVCache: @unchecked Sendable {
         self.kvDim = kvDim
         self.window = window
         precondition(slack >= Decoder.maxBatch, "a prefill batch must fit in a sliding layer's ring")
-        slots = (0..<layers).map { l in window.map { isSliding(l) ? min(capacity, $0 + slack) : capacity } ?? capacity }
+        sliding = (0..<layers).map(isSliding)
+        self.slack = slack
+        slots = (0..<layers).map { [sliding] l in
+            let n = window.map { sliding[l] ? min(capacity, $0 + slack) : capacity } ?? capacity
+            return (n + 15) / 16 * 16
+        }
         var offsets: [Int] = []
         var total = 0
         for s in slots { offsets.append(total); total += s * kvDim }
@@ -44,16 +54,20 @@ public final class KVCache: @unchecked Sendable {
         values = arena.take(bytes: bytes).bindMemory(to: Float.self, capacity: max(total, 1))
     }
 
-    /// Row `dimension` of a layer's transposed keys: element s is that dimension of the position in slot s.
-    func keyRow(layer: Int, dimension: Int) -> UnsafeMutablePointer<Float> { keys + offsets[layer] + dimension * slots[layer] }
+    /// Floats from one block of 16 keys to the next.
+    public var keyBlockStride: Int { kvDim * 16 }
+    /// The key block holding `slot`, at dimension `dimension` (element slot % 16 is that slot's).
+    func keyBlock(layer: Int, slot: Int, dimension: Int) -> UnsafeMutablePointer<Float> {
+        keys + offsets[layer] + (slot / 16) * keyBlockStride + dimension * 16
+    }
     func valueRow(layer: Int, slot: Int) -> UnsafeMutablePointer<Float> { values + offsets[layer] + slot * kvDim }
 
     /// Writes one position's key and value (each `kvDim` floats). Threads may write different positions
     /// of a batch at once; `stored(layer:through:)` then records the batch.
     func write(layer: Int, position: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
-        let n = slots[layer], slot = position % n
-        let column = keyRow(layer: layer, dimension: 0) + slot
-        for d in 0..<kvDim { column[d * n] = key[d] }
+        let slot = position % slots[layer]
+        let column = keyBlock(layer: layer, slot: slot, dimension: 0) + slot % 16
+        for d in 0..<kvDim { column[d * 16] = key[d] }
         valueRow(layer: layer, slot: slot).update(from: value, count: kvDim)
     }
 
@@ -62,14 +76,18 @@ public final class KVCache: @unchecked Sendable {
         intactFrom[layer] = max(intactFrom[layer], last - slots[layer] + 1)
     }
 
-    /// Positions first...last of one KV head (dimensions from `offset`) as at most two runs of slots.
+    /// Positions first...last of one KV head (dimensions from `offset`) as at most two runs of slots. The
+    /// first run starts at its key block's first slot and skips the slots before `first`; the second
+    /// (after the ring wraps) starts at slot 0.
     func segments(layer: Int, first: Int, last: Int, offset: Int) -> (pk_kv_segment, pk_kv_segment) {
         let n = slots[layer], a = first % n, b = last % n
-        func run(_ from: Int, _ count: Int) -> pk_kv_segment {
-            pk_kv_segment(keys: keyRow(layer: layer, dimension: offset) + from, values: valueRow(layer: layer, slot: from) + offset, n: Int64(count))
+        func run(_ from: Int, through end: Int, skip: Int) -> pk_kv_segment {
+            let start = from - skip
+            return pk_kv_segment(keys: keyBlock(layer: layer, slot: start, dimension: offset), values: valueRow(layer: layer, slot: start) + offset,
+                                 n: Int64(end - start + 1), skip: Int64(skip))
         }
-        if a <= b { return (run(a, b - a + 1), pk_kv_segment(keys: nil, values: nil, n: 0)) }
-        return (run(a, n - a), run(0, b + 1))
+        if a <= b { return (run(a, through: b, skip: a % 16), pk_kv_segment(keys: nil, values: nil, n: 0, skip: 0)) }
+        return (run(a, through: n - 1, skip: a % 16), run(0, through: b, skip: 0))
     }
 
     /// Whether generation can continue from `position` with what is stored: every sliding layer must
@@ -89,8 +107,7 @@ public final class KVCache: @unchecked Sendable {
 
     /// An independent copy (e.g. to branch a conversation).
     public func copy() -> KVCache {
-        let c = KVCache(layers: layers, capacity: capacity, kvDim: kvDim, window: window,
-                        isSliding: { self.slots[$0] != self.capacity }, slack: max(Decoder.maxBatch, (slots.min() ?? capacity) - (window ?? 0)))
+        let c = KVCache(layers: layers, capacity: capacity, kvDim: kvDim, window: window, isSliding: { self.sliding[$0] }, slack: slack)
         let total = offsets.last.map { $0 + slots.last! * kvDim } ?? 0
         c.keys.update(from: keys, count: total)
         c.values.update(from: values, count: total)

@@ -216,13 +216,13 @@ public final class Decoder: @unchecked Sendable {
                 let from = first(block.token), last = start + block.token + block.count - 1
                 let headOffset = block.token * c.qDim + (g * groups + firstHead) * c.headDim
                 let (a, b) = cache.segments(layer: layer, first: from, last: last, offset: g * c.headDim)
-                // Positions each token sees, counted from `from`.
-                var counts = (Int64(start + block.token - from + 1), Int64(last - from + 1))
+                // Positions each token sees, counted from the first run's start (a.skip slots before `from`).
+                var counts = (Int64(start + block.token - from + 1) + a.skip, Int64(last - from + 1) + a.skip)
                 withUnsafePointer(to: &counts) { countsTuple in
                     countsTuple.withMemoryRebound(to: Int64.self, capacity: 2) { counts in
                         [a, b].withUnsafeBufferPointer { segments in
                             pk_attend(q + headOffset, Int64(c.qDim), Int64(block.count), Int64(heads), Int64(c.headDim),
-                                      segments.baseAddress, counts, Int64(cache.slots[layer]), Int64(c.kvDim), c.attentionScale,
+                                      segments.baseAddress, counts, Int64(cache.keyBlockStride), Int64(c.kvDim), c.attentionScale,
                                       scores[part], att + headOffset, Int64(c.qDim))
                         }
                     }
