@@ -12,7 +12,7 @@ struct ModelOptions: ParsableArguments {
 
     static let defaultModel = "smollm2-135m-instruct"
 
-    @Option(help: "Worker threads (default: the number of cores).")
+    @Option(help: "Worker threads (default: the number of physical cores).")
     var threads: Int = ThreadPool.defaultThreadCount
 
     @Option(help: "Context limit in tokens (capped by the model's own).")

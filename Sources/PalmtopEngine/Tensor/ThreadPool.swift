@@ -8,8 +8,20 @@ public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
     private let state: PoolState
 
-    /// The number of cores the process may use.
-    public static var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    /// Physical cores the process may use: two hyperthreads of one core share its `vdpbf16ps` units and
+    /// its memory bandwidth, so a second thread per core only adds synchronisation. Counts distinct
+    /// (package, core) pairs in Linux's CPU topology, capped by the CPUs this process may run on.
+    public static var defaultThreadCount: Int {
+        let logical = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var cores = Set<String>()
+        for cpu in 0..<1024 {
+            let dir = "/sys/devices/system/cpu/cpu\(cpu)/topology/"
+            guard let core = try? String(contentsOfFile: dir + "core_id", encoding: .utf8) else { break }
+            let package = (try? String(contentsOfFile: dir + "physical_package_id", encoding: .utf8)) ?? "0"
+            cores.insert(package.trimmingCharacters(in: .whitespacesAndNewlines) + ":" + core.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return cores.isEmpty ? logical : min(logical, cores.count)
+    }
 
     public init(threads: Int = ThreadPool.defaultThreadCount) {
         threadCount = max(1, threads)
