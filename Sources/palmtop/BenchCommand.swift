@@ -49,13 +49,15 @@ struct Bench: ParsableCommand {
 
         let (pp, ppSD) = meanAndDeviation(prefill), (tg, tgSD) = meanAndDeviation(decode)
         let bandwidth = Double(model.decoder.weights.bytesPerToken) * tg / 1e9
+        // Matrix products of the layers only (attention and the last position's output row excluded).
+        let gemmRate = 2 * Double(model.decoder.weights.layerWeightCount) * pp / 1e9
         let rss = residentBytes()
         if json {
             JSONLine.print(["model": model.name, "threads": modelOptions.threads, "kernel": kernelPathName, "prefill": modelOptions.prefill.rawValue,
                             "load_seconds": model.loadSeconds, "dequantize_seconds": model.dequantizeSeconds,
                             "prompt_tokens": promptTokens, "gen_tokens": generateTokens, "repetitions": prefill.count,
                             "prefill_tokens_per_s": pp, "prefill_stddev": ppSD, "decode_tokens_per_s": tg, "decode_stddev": tgSD,
-                            "decode_gb_s": bandwidth,
+                            "decode_gb_s": bandwidth, "prefill_matmul_gflop_s": gemmRate,
                             "prefix_reuse_s": reuseSeconds, "prefix_reused": stats.reused, "prefix_computed": stats.computed,
                             "cold_prefill_s": Double(promptTokens) / pp, "rss_bytes": rss,
                             "vocab_load_s": tokenizerFigures.load, "encode_mb_s": tokenizerFigures.megabytesPerSecond])
@@ -63,7 +65,7 @@ struct Bench: ParsableCommand {
         }
         print("model        \(model.name) (\(model.config.architecture)), threads \(modelOptions.threads), kernels \(kernelPathName), prefill \(modelOptions.prefill.rawValue)")
         print(String(format: "load         %.2f s (dequantize %.2f s)", model.loadSeconds, model.dequantizeSeconds))
-        print(String(format: "pp%-4d       %.1f ± %.1f tok/s", promptTokens, pp, ppSD))
+        print(String(format: "pp%-4d       %.1f ± %.1f tok/s (%.0f GFLOP/s in the layers' matrix products)", promptTokens, pp, ppSD, gemmRate))
         print(String(format: "tg%-4d       %.1f ± %.1f tok/s (%.1f GB/s of bf16 weights)", generateTokens, tg, tgSD, bandwidth))
         print(String(format: "prefix reuse %.3f s for %d new tokens after %d reused (cold prefill %.3f s)", reuseSeconds, stats.computed, stats.reused, Double(promptTokens) / pp))
         print(String(format: "resident     %.0f MB", Double(rss) / 1e6))

@@ -28,11 +28,16 @@ public struct ModelWeights: @unchecked Sendable {
 
     public var tiedOutput: Bool { output === tokenEmbedding }
 
-    /// Bytes of bf16 weights streamed per decoded token (the embedding row read is negligible).
-    public var bytesPerToken: Int {
-        layers.reduce(output.byteCount) { $0 + $1.wq.byteCount + $1.wk.byteCount + $1.wv.byteCount + $1.wo.byteCount
-            + $1.wGate.byteCount + $1.wUp.byteCount + $1.wDown.byteCount }
+    /// Weights in the layers' matrices: a token costs twice this many FLOPs in matrix products, before
+    /// attention and the output projection.
+    public var layerWeightCount: Int {
+        layers.reduce(0) { total, l in
+            total + [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown].reduce(0) { $0 + $1.rows * $1.cols }
+        }
     }
+
+    /// Bytes of bf16 weights streamed per decoded token (the embedding row read is negligible).
+    public var bytesPerToken: Int { 2 * layerWeightCount + output.byteCount }
 
     static func load(file: GGUFFile, config: ModelConfig, pool: ThreadPool) throws -> ModelWeights {
         func info(_ name: String) throws -> GGUFTensorInfo {
