@@ -6,11 +6,10 @@
 
 // ---- attention: every query row that shares one KV head reads each key and value once ----
 // Keys are stored transposed in blocks of 16 positions (one row of 16 per head dimension), so the
-// scores of 16 positions are one FMA per dimension with no horizontal sums, and a block's keys are
-// one contiguous run of memory (decode reads them once per token, straight from DRAM). The query rows of a call — the
-// heads of a group, for one or two consecutive tokens of a prompt — share each loaded key and value
-// vector, which halves the cache traffic per FMA when two tokens go together. Rows are taken up to
-// 8 at a time so the accumulators stay in registers.
+// scores of 16 positions are one FMA per dimension with no horizontal sums, and a block's keys are one
+// contiguous run of memory (decode reads them once per token, straight from DRAM). The query rows of a
+// call — the heads of a group, for one or two consecutive tokens of a prompt — share each loaded key
+// and value vector. Rows are taken up to 8 at a time so the accumulators stay in registers.
 
 #define MAX_ROWS 8
 
