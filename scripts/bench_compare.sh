@@ -3,8 +3,12 @@
 # in one run (bandwidth on shared machines swings minute to minute, so never compare across runs).
 # Usage: scripts/bench_compare.sh LLAMA_BENCH MODEL.gguf... (threads from $THREADS, default "1 2";
 # repetitions from $REPS, default 5). Prints one markdown row per model, thread count and engine:
-# mean ± standard deviation over the repetitions, and the ratio to llama.cpp.
+# mean ± standard deviation over the repetitions, and the ratio to llama.cpp. Before and after, the
+# machine's read bandwidth (scripts/read_bandwidth.c) on 1 and 2 threads, which bounds decode.
 set -euo pipefail
+cc -O2 -pthread "$(dirname "$0")/read_bandwidth.c" -o /tmp/palmtop_read_bandwidth
+bandwidth() { echo "read bandwidth $1: $(/tmp/palmtop_read_bandwidth 1) GB/s on 1 thread, $(/tmp/palmtop_read_bandwidth 2) GB/s on 2"; }
+bandwidth before
 llama_bench=$1; shift
 palmtop=${PALMTOP:-.build/release/palmtop}
 reps=${REPS:-5}
@@ -35,3 +39,4 @@ print(f"| {sys.argv[1]} | {sys.argv[2]} | palmtop ({sys.argv[3]} prefill) | {pp:
     done
   done
 done
+bandwidth after
