@@ -90,8 +90,9 @@ static void softmax_row_avx512(float *row, int64_t skip, int64_t count, int64_t 
     for (int64_t j = count; j < n; j++) x[j] = 0;
 }
 
-// Constant R (and B chosen from it) lets the compiler keep every accumulator in a register: up to 4
-// rows take 4 vectors per step, 5–6 rows 4, 7–8 rows 3 (24 accumulators at most).
+// Constant R (and B chosen from it) lets the compiler keep every accumulator in a register: up to 6
+// rows take 4 vectors per step, 7–8 rows 2 (three would leave a third of a step idle at the end of
+// every 256-wide head and of most rows of positions).
 #define BY_ROWS(R, CALL)                         \
     switch (R) {                                 \
     case 1: CALL(1, 4); break;                   \
@@ -100,8 +101,8 @@ static void softmax_row_avx512(float *row, int64_t skip, int64_t count, int64_t 
     case 4: CALL(4, 4); break;                   \
     case 5: CALL(5, 4); break;                   \
     case 6: CALL(6, 4); break;                   \
-    case 7: CALL(7, 3); break;                   \
-    default: CALL(8, 3); break;                  \
+    case 7: CALL(7, 2); break;                   \
+    default: CALL(8, 2); break;                  \
     }
 
 __attribute__((target("avx512f")))
