@@ -69,25 +69,20 @@ public struct MatrixOps {
     public let pool: ThreadPool
     public var precision: PrefillPrecision = .exact
 
-    /// One matrix product of a batch: rows `rows` of `w` times every token into `y` (token stride `ldy`).
-    private struct Job {
-        var w: BF16Matrix
-        var y: UnsafeMutablePointer<Float>
-        var ldy: Int
-        var rows: Range<Int>
-    }
+    /// One matrix product of a batch: every row of `w` times every token into `y` ([tokens][w.rows]).
+    private typealias Job = (w: BF16Matrix, y: UnsafeMutablePointer<Float>)
 
-    /// y[t][r] = W[r] · x[t] for `tokens` rows of `x` (stride W.cols) into `y` (stride `ldy`), rows [r0, r1).
+    /// y[t][r] = W[r] · x[t] for `tokens` rows of `x` (stride W.cols) into `y` (stride W.rows).
     public func multiply(_ w: BF16Matrix, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>,
-                         ldy: Int? = nil, rows: Range<Int>? = nil, scratch: ActivationScratch) {
-        run([Job(w: w, y: y, ldy: ldy ?? w.rows, rows: rows ?? 0..<w.rows)], x, tokens: tokens, scratch: scratch)
+                         scratch: ActivationScratch) {
+        run([(w, y)], x, tokens: tokens, scratch: scratch)
     }
 
     /// Several matrices applied to the same input in one parallel region (q, k and v; gate and up):
     /// on these small models one dispatch per matrix costs as much as the second core gains.
     public func multiply(_ jobs: [(w: BF16Matrix, y: UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, tokens: Int,
                          scratch: ActivationScratch) {
-        run(jobs.map { Job(w: $0.w, y: $0.y, ldy: $0.w.rows, rows: 0..<$0.w.rows) }, x, tokens: tokens, scratch: scratch)
+        run(jobs, x, tokens: tokens, scratch: scratch)
     }
 
     private func run(_ jobs: [Job], _ x: UnsafePointer<Float>, tokens: Int, scratch: ActivationScratch) {
@@ -96,13 +91,12 @@ public struct MatrixOps {
         if tokens == 1 {
             // Decode streams weights from memory: two contiguous halves keep each core's reads sequential.
             var starts = [0]
-            for j in jobs { starts.append(starts.last! + j.rows.count) }
+            for j in jobs { starts.append(starts.last! + j.w.rows) }
             pool.parallelFor(starts.last!, grain: 64) { range in
                 for (i, job) in jobs.enumerated() {
                     let a = max(range.lowerBound, starts[i]) - starts[i], b = min(range.upperBound, starts[i + 1]) - starts[i]
                     guard a < b else { continue }
-                    let r0 = job.rows.lowerBound
-                    pk_matvec_bf16(job.w.storage, x, job.y - r0, Int64(r0 + a), Int64(r0 + b), Int64(cols))
+                    pk_matvec_bf16(job.w.storage, x, job.y, Int64(a), Int64(b), Int64(cols))
                 }
             }
             return
@@ -113,8 +107,8 @@ public struct MatrixOps {
         let chunkRows = 48
         var chunks: [(job: Int, rows: Range<Int>)] = []
         for (i, job) in jobs.enumerated() {
-            for lo in stride(from: job.rows.lowerBound, to: job.rows.upperBound, by: chunkRows) {
-                chunks.append((i, lo..<min(lo + chunkRows, job.rows.upperBound)))
+            for lo in stride(from: 0, to: job.w.rows, by: chunkRows) {
+                chunks.append((i, lo..<min(lo + chunkRows, job.w.rows)))
             }
         }
         scratch.reserve(Int(pk_packed_count(Int64(tokens), Int64(cols))))
@@ -128,7 +122,7 @@ public struct MatrixOps {
                 let c = progress.nextChunk()
                 guard c < chunks.count else { break }
                 let job = jobs[chunks[c].job], rows = chunks[c].rows
-                pk_matmul_bf16(job.w.storage, x, hi, lo, job.y, Int64(job.ldy), Int64(rows.lowerBound), Int64(rows.upperBound),
+                pk_matmul_bf16(job.w.storage, x, hi, lo, job.y, Int64(job.w.rows), Int64(rows.lowerBound), Int64(rows.upperBound),
                                Int64(tokens), Int64(cols))
             }
         }
