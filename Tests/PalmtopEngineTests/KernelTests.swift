@@ -37,6 +37,13 @@ final class KernelTests: XCTestCase {
             var hi = [UInt16](repeating: 0, count: Int(pk_packed_count(Int64(tokens), Int64(cols)))), lo = hi
             _ = pk_set_path(pk_best_path())  // packing is a no-op on paths that read the f32 activations
             pk_pack_bf16(x, &hi, &lo, Int64(tokens), Int64(cols), 0, Int64((tokens + 15) / 16))
+            // Threads pack disjoint ranges of 16-token groups: two halves give the same buffers as one call.
+            let groups = Int64((tokens + 15) / 16)
+            var hiHalves = [UInt16](repeating: 0, count: hi.count), loHalves = hiHalves
+            pk_pack_bf16(x, &hiHalves, &loHalves, Int64(tokens), Int64(cols), 0, groups / 2)
+            pk_pack_bf16(x, &hiHalves, &loHalves, Int64(tokens), Int64(cols), groups / 2, groups)
+            XCTAssertEqual(hiHalves, hi)
+            XCTAssertEqual(loHalves, lo)
             var reference = [Float](repeating: 0, count: rows * tokens)
             _ = pk_set_path(PK_PATH_PORTABLE)
             pk_matmul_bf16(w, x, hi, lo, &reference, Int64(rows), 0, Int64(rows), Int64(tokens), Int64(cols))

@@ -65,6 +65,12 @@ final class SessionTests: XCTestCase {
         try ring.prefill(tokens) { _, r in a = Array(r) }
         try full.prefill(tokens) { _, r in b = Array(r) }
         XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()!, 1e-3)
+        // Sizes that are not whole key blocks of 16 (rounded up inside the cache) give the same logits.
+        let odd = Session(model: model, contextLimit: 1999, slidingSlack: Decoder.maxBatch + 5)
+        XCTAssertEqual(odd.cache.slots[0] % 16, 0)
+        var c: [Float] = []
+        try odd.prefill(tokens) { _, r in c = Array(r) }
+        XCTAssertLessThan(zip(c, b).map { abs($0 - $1) }.max()!, 1e-3)
         // Edit 600 tokens back: the ring no longer holds the window there, so everything is recomputed.
         var edited = tokens
         edited[500] = edited[501]
