@@ -146,7 +146,9 @@ static inline int64_t row_tiles(const uint16_t *w, const uint16_t *xh, const uin
                                 int64_t r, int64_t r1, int R, int exact, int64_t tokens, int64_t cols) {
     const int64_t groups = (tokens + GROUP - 1) / GROUP;
     for (; r + R <= r1; r += R) {
-        const uint16_t *next = r + 2 * R <= r1 ? w + (r + R) * cols : NULL;
+        // The rows after this tile, even past r1: they usually start the next chunk (of this or the other
+        // core, which then finds them in cache); a prefetch past the matrix's end is harmless.
+        const uint16_t *next = w + (r + R) * cols;
         int64_t g = 0;
         for (; g + 2 <= groups; g += 2) tile(w, xh, xl, y, ldy, r, R, g, 2, exact, tokens, cols, g == 0 ? next : NULL);
         if (g < groups) tile(w, xh, xl, y, ldy, r, R, g, 1, exact, tokens, cols, g == 0 ? next : NULL);
