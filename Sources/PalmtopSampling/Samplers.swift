@@ -137,7 +137,15 @@ struct BoundedMinHeap {
         a.logit < b.logit || (a.logit == b.logit && a.id > b.id)
     }
 
+    /// Most of a 262k vocabulary falls below the k-th best seen so far: reject those with one inlined
+    /// comparison (a strictly smaller logit can never enter; ties go through the full order).
+    @inline(__always)
     mutating func offer(logit: Float, id: Int) {
+        if items.count == capacity && logit < items[0].logit { return }
+        insert(logit: logit, id: id)
+    }
+
+    private mutating func insert(logit: Float, id: Int) {
         if items.count < capacity {
             items.append((logit, id))
             var i = items.count - 1
