@@ -97,7 +97,7 @@ public final class Decoder: @unchecked Sendable {
 
         for (l, w) in weights.layers.enumerated() {
             let sliding = c.isSliding(layer: l)
-            perToken(T) { r in Blocks.rmsNorm(x + r.lowerBound * d, w.attnNorm, eps: c.rmsEpsilon, rows: r.count, n: d, into: h + r.lowerBound * d) }
+            normalize(x, w.attnNorm, tokens: T, into: h)
             emit("attn_norm", l, h, T, d)
             ops.multiply([(w.wq, q), (w.wk, k), (w.wv, v)], h, tokens: T, scratch: scratch)
             let table = sliding ? localRope : globalRope
@@ -122,7 +122,7 @@ public final class Decoder: @unchecked Sendable {
             emit("attn_out_heads", l, att, T, c.qDim)
             ops.multiply(w.wo, att, tokens: T, into: proj, scratch: scratch)
             if c.parallelBlock {
-                if let pn = w.postAttnNorm { perToken(T) { r in Blocks.rmsNorm(proj + r.lowerBound * d, pn, eps: c.rmsEpsilon, rows: r.count, n: d, into: proj + r.lowerBound * d) } }
+                if let pn = w.postAttnNorm { normalize(proj, pn, tokens: T, into: proj) }
                 emit("attn_out", l, proj, T, d)
                 feedForward(w, input: h, tokens: T)
                 perToken(T) { r in for i in r.lowerBound * d..<r.upperBound * d { x[i] += proj[i] + mlp[i] } }
@@ -176,8 +176,13 @@ public final class Decoder: @unchecked Sendable {
             pk_gated_activation(gate + r.lowerBound, up + r.lowerBound, Int64(r.count), gelu)
         }
         ops.multiply(w.wDown, gate, tokens: T, into: mlp, scratch: scratch)
-        let mlp = mlp, d = c.embeddingLength
-        if let pn = w.postFfnNorm { perToken(T) { r in Blocks.rmsNorm(mlp + r.lowerBound * d, pn, eps: c.rmsEpsilon, rows: r.count, n: d, into: mlp + r.lowerBound * d) } }
+        if let pn = w.postFfnNorm { normalize(mlp, pn, tokens: T, into: mlp) }
+    }
+
+    /// RMS norm of `tokens` rows of the model width, across the pool (`into` may be `x`).
+    private func normalize(_ x: UnsafeMutablePointer<Float>, _ weight: [Float], tokens: Int, into y: UnsafeMutablePointer<Float>) {
+        let d = config.embeddingLength, eps = config.rmsEpsilon
+        perToken(tokens) { r in Blocks.rmsNorm(x + r.lowerBound * d, weight, eps: eps, rows: r.count, n: d, into: y + r.lowerBound * d) }
     }
 
     /// Runs per-token work (norms, RoPE, residuals) over the pool for a prompt batch, so the second
