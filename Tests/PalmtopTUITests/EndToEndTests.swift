@@ -64,6 +64,15 @@ final class EndToEndTests: XCTestCase {
             try pane.waitFor("antonyms — exemplar editor")
             try pane.waitFor(firstExemplar)
         }
+        /// Leaves the editor and the library (Escape twice) and quits the REPL back to the shell.
+        func closeEditorLibraryAndQuit() throws {
+            try pane.send("Escape")
+            try pane.waitFor("Prompt library")
+            try pane.send("Escape")
+            _ = try pane.waitFor("the library to close", timeout: 10) { !$0.contains("Prompt library") && $0.contains("F1 help") }
+            try pane.send("C-d")
+            try pane.waitForShell()
+        }
         try openAntonyms(showing: "[x] 1. hot  →  cold")
 
         // Edit exemplar 1: both fields, Tab between them, Enter keeps.
@@ -87,20 +96,10 @@ final class EndToEndTests: XCTestCase {
         try pane.send("s")
         try pane.waitFor("saved \(library)/antonyms.yaml")
         XCTAssertFalse(FileManager.default.fileExists(atPath: library + "/.antonyms.yaml.recovery"), "saving removes the recovery file")
-        try pane.send("Escape")
-        try pane.waitFor("Prompt library")
-        try pane.send("Escape")
-        _ = try pane.waitFor("the library to close", timeout: 10) { !$0.contains("Prompt library") && $0.contains("F1 help") }
-        try pane.send("C-d")
-        try pane.waitForShell()
+        try closeEditorLibraryAndQuit()
 
         try openAntonyms(showing: "[x] 1. warm  →  cool")
         XCTAssertFalse(try pane.screen().contains("(modified)"), "the edit comes from the file, not from a recovery")
-        try pane.send("Escape")
-        try pane.waitFor("Prompt library")
-        try pane.send("Escape")
-        _ = try pane.waitFor("the library to close", timeout: 10) { !$0.contains("Prompt library") && $0.contains("F1 help") }
-        try pane.send("C-d")
-        try pane.waitForShell()
+        try closeEditorLibraryAndQuit()
     }
 }
