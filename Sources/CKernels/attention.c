@@ -1,5 +1,5 @@
 #include "ckernels.h"
-#include "internal.h"
+#include "attention_internal.h"
 #include <immintrin.h>
 #include <string.h>
 #include <math.h>
@@ -10,8 +10,6 @@
 // contiguous run of memory (decode reads them once per token, straight from DRAM). The query rows of a
 // call — the heads of a group, for one or two consecutive tokens of a prompt — share each loaded key
 // and value vector. Rows are taken up to 8 at a time so the accumulators stay in registers.
-
-#define MAX_ROWS 8
 
 // Scores of R query rows against n positions (B blocks of 16 positions per step; `ks` floats from
 // one key block to the next).
@@ -63,47 +61,6 @@ static inline void values_rows(const int R, const int B, const float *p, int64_t
             for (int b = 0; b < B; b++) _mm512_mask_storeu_ps(orow[r] + d + 16 * b, m[b], acc[r][b]);
     }
 }
-
-// Softmax over entries [skip, count) of a row of `n`; the others (positions before the window or after
-// this row's token) become 0 so the shared value pass can run over all of them.
-__attribute__((target("avx512f")))
-static void softmax_row_avx512(float *row, int64_t skip, int64_t count, int64_t n) {
-    for (int64_t j = 0; j < skip; j++) row[j] = 0;
-    float *x = row + skip;
-    count -= skip;
-    n -= skip;
-    __m512 mv = _mm512_set1_ps(-INFINITY);
-    for (int64_t j = 0; j < count; j += 16) mv = _mm512_max_ps(mv, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail_mask(count - j), x + j));
-    __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
-    __m512 sum = _mm512_setzero_ps();
-    for (int64_t j = 0; j < count; j += 16) {
-        __mmask16 m = tail_mask(count - j);
-        __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + j), mx)));
-        _mm512_mask_storeu_ps(x + j, m, e);
-        sum = _mm512_add_ps(sum, e);
-    }
-    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
-    for (int64_t j = 0; j < count; j += 16) {
-        __mmask16 m = tail_mask(count - j);
-        _mm512_mask_storeu_ps(x + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + j), inv));
-    }
-    for (int64_t j = count; j < n; j++) x[j] = 0;
-}
-
-// Constant R (and B chosen from it) lets the compiler keep every accumulator in a register: up to 6
-// rows take 4 vectors per step, 7–8 rows 2 (three would leave a third of a step idle at the end of
-// every 256-wide head and of most rows of positions).
-#define BY_ROWS(R, CALL)                         \
-    switch (R) {                                 \
-    case 1: CALL(1, 4); break;                   \
-    case 2: CALL(2, 4); break;                   \
-    case 3: CALL(3, 4); break;                   \
-    case 4: CALL(4, 4); break;                   \
-    case 5: CALL(5, 4); break;                   \
-    case 6: CALL(6, 4); break;                   \
-    case 7: CALL(7, 2); break;                   \
-    default: CALL(8, 2); break;                  \
-    }
 
 __attribute__((target("avx512f")))
 static void attend_avx512(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim,

@@ -48,6 +48,24 @@ void pk_attend(const float *q, int64_t qstride, int64_t tokens, int64_t heads, i
                const int64_t *counts, int64_t ks, int64_t vs, float scale, float *scores, float *out, int64_t ostride);
 
 
+/// Elements (uint16) of pk_pack_kv_bf16's keys, and of its values, for a run of `n` positions.
+int64_t pk_kv_bf16_count(int64_t n, int64_t dim);
+
+/// Rounds blocks [block_begin, block_end) of 16 positions of a run — one or two segments as pk_attend
+/// takes them, the second continuing the first — to bf16 in the layouts pk_attend_bf16 reads: keys per
+/// block of 16 positions as dim/2 vectors of 16 (dimension 2i, 2i+1) pairs; values per pair of
+/// positions as dim (position 2p, 2p+1) pairs. Positions past the run are zero. `dim` is even.
+void pk_pack_kv_bf16(const pk_kv_segment *segments, int64_t ks, int64_t vs, int64_t dim, int64_t block_begin,
+                     int64_t block_end, uint16_t *keys, uint16_t *values);
+
+/// pk_attend over a pk_pack_kv_bf16 copy whose position 0 is `keys`/`values` (a multiple of 16 into
+/// the packed run), with queries and probabilities rounded to bf16 for `vdpbf16ps` (~1e-3 relative);
+/// softmax and sums in f32. Positions [skip, counts[t]) are attended. `scores` holds
+/// min(8, heads*tokens) * (counts[tokens-1] rounded up to 32) floats of scratch.
+void pk_attend_bf16(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim, const uint16_t *keys,
+                    const uint16_t *values, int64_t skip, const int64_t *counts, float scale, float *scores, float *out,
+                    int64_t ostride);
+
 /// gate[i] = act(gate[i]) * up[i] with act = SiLU, or GELU (tanh approximation) when `gelu` is 1.
 void pk_gated_activation(float *gate, const float *up, int64_t n, int gelu);
 

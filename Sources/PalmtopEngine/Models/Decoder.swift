@@ -33,6 +33,10 @@ public final class Decoder: @unchecked Sendable {
     private var mlp = UnsafeMutablePointer<Float>.allocate(capacity: 1)    // [T, d]
     private var scores: [UnsafeMutablePointer<Float>] = []                 // per thread [rows × context]
     private var scoresContext = 0
+    // bf16 copies of the positions a fast prompt pass attends to, per KV head (see pk_pack_kv_bf16).
+    private var packedKeys = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
+    private var packedValues = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
+    private var packedHeadStride = 0
     private var logitRows = UnsafeMutablePointer<Float>.allocate(capacity: 1)
     private var logitCapacity = 0
     public var tap: TapHandler?
@@ -49,6 +53,8 @@ public final class Decoder: @unchecked Sendable {
     deinit {
         for p in [x, h, q, k, v, att, proj, gate, up, mlp, logitRows] { p.deallocate() }
         scores.forEach { $0.deallocate() }
+        packedKeys.deallocate()
+        packedValues.deallocate()
     }
 
     private func reserve(tokens: Int, context: Int) {
@@ -66,9 +72,15 @@ public final class Decoder: @unchecked Sendable {
         if context > scoresContext {
             let groups = config.headCount / config.kvHeadCount
             scores.forEach { $0.deallocate() }
-            // pk_attend takes up to 8 query rows (two tokens' heads) at a time.
+            // pk_attend takes up to 8 query rows (two tokens' heads) at a time; pk_attend_bf16 rounds a row
+            // up to 32 positions from a block start up to 15 before the first.
             let rows = min(8, 2 * groups)
-            scores = (0..<ops.pool.threadCount).map { _ in .allocate(capacity: context * rows) }
+            scores = (0..<ops.pool.threadCount).map { _ in .allocate(capacity: (context + 64) * rows) }
+            packedKeys.deallocate()
+            packedValues.deallocate()
+            packedHeadStride = Int(pk_kv_bf16_count(Int64(context + 16), Int64(config.headDim)))
+            packedKeys = .allocate(capacity: config.kvHeadCount * packedHeadStride)
+            packedValues = .allocate(capacity: config.kvHeadCount * packedHeadStride)
             scoresContext = context
         }
     }
@@ -194,7 +206,8 @@ public final class Decoder: @unchecked Sendable {
     /// Causal attention for every (token, KV head) pair of the batch. Two consecutive tokens that see the
     /// same first position (always, unless a sliding window has started to move) go together, so they
     /// share every key and value load. Units are dealt out round-robin: later tokens attend to more
-    /// positions, so contiguous chunks would leave one core idle.
+    /// positions, so contiguous chunks would leave one core idle. A fast prompt pass first copies the
+    /// positions the batch sees to bf16 (`packKeysAndValues`) and attends with bf16 products.
     private func attention(layer: Int, sliding: Bool, tokens T: Int, start: Int, cache: KVCache) {
         let c = config
         let groups = c.headCount / c.kvHeadCount
@@ -207,7 +220,10 @@ public final class Decoder: @unchecked Sendable {
             blocks.append((t, count))
             t += count
         }
-        let q = q, att = att, scores = scores
+        // The bf16 products pay for the copy only over many query rows, and need dimension pairs.
+        let bf16 = ops.precision == .fast && T >= 16 && c.headDim % 2 == 0 && pk_current_path() == PK_PATH_AVX512BF16
+        let packedBase = bf16 ? packKeysAndValues(layer: layer, first: first(0), last: start + T - 1, cache: cache) : nil
+        let q = q, att = att, scores = scores, packedKeys = packedKeys, packedValues = packedValues, packedHeadStride = packedHeadStride
         let threads = ops.pool.threadCount
         // Decoding one token with one KV head (Gemma) would leave a core idle: split the query heads of a
         // group into slices so every thread has a unit (each slice re-reads the group's keys and values).
@@ -220,20 +236,53 @@ public final class Decoder: @unchecked Sendable {
                 let firstHead = groups * slice / slices, heads = groups * (slice + 1) / slices - firstHead
                 let from = first(block.token), last = start + block.token + block.count - 1
                 let headOffset = block.token * c.qDim + (g * groups + firstHead) * c.headDim
+                if let packedBase {
+                    // The copy starts at a block boundary; this pair's run starts at the block holding `from`.
+                    let offset = from - packedBase, blockStart = offset / 16 * 16, skip = offset - blockStart
+                    let packed = g * packedHeadStride + blockStart * c.headDim
+                    Decoder.withCounts(Int64(start + block.token - from + 1 + skip), Int64(last - from + 1 + skip)) { counts in
+                        pk_attend_bf16(q + headOffset, Int64(c.qDim), Int64(block.count), Int64(heads), Int64(c.headDim),
+                                       packedKeys + packed, packedValues + packed, Int64(skip), counts, c.attentionScale,
+                                       scores[part], att + headOffset, Int64(c.qDim))
+                    }
+                    continue
+                }
                 let (a, b) = cache.segments(layer: layer, first: from, last: last, offset: g * c.headDim)
                 // Positions each token sees, counted from the first run's start (a.skip slots before `from`).
-                var counts = (Int64(start + block.token - from + 1) + a.skip, Int64(last - from + 1) + a.skip)
-                withUnsafePointer(to: &counts) { countsTuple in
-                    countsTuple.withMemoryRebound(to: Int64.self, capacity: 2) { counts in
-                        [a, b].withUnsafeBufferPointer { segments in
-                            pk_attend(q + headOffset, Int64(c.qDim), Int64(block.count), Int64(heads), Int64(c.headDim),
-                                      segments.baseAddress, counts, Int64(cache.keyBlockStride), Int64(c.kvDim), c.attentionScale,
-                                      scores[part], att + headOffset, Int64(c.qDim))
-                        }
+                Decoder.withCounts(Int64(start + block.token - from + 1) + a.skip, Int64(last - from + 1) + a.skip) { counts in
+                    [a, b].withUnsafeBufferPointer { segments in
+                        pk_attend(q + headOffset, Int64(c.qDim), Int64(block.count), Int64(heads), Int64(c.headDim),
+                                  segments.baseAddress, counts, Int64(cache.keyBlockStride), Int64(c.kvDim), c.attentionScale,
+                                  scores[part], att + headOffset, Int64(c.qDim))
                     }
                 }
             }
         }
+    }
+
+    /// Copies positions first...last of every KV head of `layer` to bf16 across the pool, from the key
+    /// block holding `first`; returns the position the copy starts at.
+    private func packKeysAndValues(layer: Int, first: Int, last: Int, cache: KVCache) -> Int {
+        let c = config, heads = c.kvHeadCount
+        let runs = (0..<heads).map { cache.segments(layer: layer, first: first, last: last, offset: $0 * c.headDim) }
+        let positions = Int(runs[0].0.n + runs[0].1.n), blocks = (positions + 15) / 16
+        let packedKeys = packedKeys, packedValues = packedValues, packedHeadStride = packedHeadStride
+        ops.pool.parallelFor(heads * blocks, grain: 4) { range in
+            for unit in range {
+                let g = unit / blocks, block = unit % blocks
+                [runs[g].0, runs[g].1].withUnsafeBufferPointer { segments in
+                    pk_pack_kv_bf16(segments.baseAddress, Int64(cache.keyBlockStride), Int64(c.kvDim), Int64(c.headDim), Int64(block),
+                                    Int64(block + 1), packedKeys + g * packedHeadStride, packedValues + g * packedHeadStride)
+                }
+            }
+        }
+        return first - Int(runs[0].0.skip)
+    }
+
+    /// The two positions counts pk_attend takes, as a pointer (without allocating an array per call).
+    private static func withCounts(_ first: Int64, _ second: Int64, _ body: (UnsafePointer<Int64>) -> Void) {
+        var counts = (first, second)
+        withUnsafePointer(to: &counts) { $0.withMemoryRebound(to: Int64.self, capacity: 2, body) }
     }
 
     private func emit(_ name: String, _ layer: Int, _ p: UnsafeMutablePointer<Float>, _ rows: Int, _ n: Int) {

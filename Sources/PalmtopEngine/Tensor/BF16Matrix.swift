@@ -59,8 +59,8 @@ public final class HugePageArena: @unchecked Sendable {
 /// How prefill (matrix × matrix) treats activations: `exact` adds back their bf16 rounding error with
 /// a second product (~1e-6 relative; scoring needs it to stay within 0.1 nats of an f32 reference over
 /// a prompt), `fast` rounds them once as llama.cpp's BF16 path does (~1e-3 relative per product, up to
-/// ~0.1 nats on a next-token log-probability; about 1.5× the speed). Decode is memory-bound and always
-/// exact.
+/// ~0.1 nats on a next-token log-probability; about 1.5× the speed) and attends with bf16 queries,
+/// keys, values and probabilities. Decode is memory-bound and always exact.
 public enum PrefillPrecision: String, Sendable, CaseIterable { case exact, fast }
 
 /// Matrix products over the thread pool: decode (one token) streams rows with f32 activations;
