@@ -49,6 +49,21 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(used.totalComputed - computed, model.encode(" hide", addBOS: false).count + 1)
     }
 
+    /// Rank classification of a prompt longer than a scoring batch: the batches before the choice return
+    /// no logits but must still run exact, so the sums do not depend on the prompt-pass setting.
+    func testRankClassificationOfALongPromptIsExact() throws {
+        let model = try TestSupport.model("smollm2-135m-instruct")
+        defer { model.decoder.prefillPrecision = .fast }
+        let prompt = (0..<12).map { "Review \($0): the food was good and the service was quick." }.joined(separator: "\n") + "\nSentiment:"
+        XCTAssertGreaterThan(model.encode(prompt).count, 100)
+        var sums: [PrefillPrecision: [Float]] = [:]
+        for precision in PrefillPrecision.allCases {
+            model.decoder.prefillPrecision = precision
+            sums[precision] = try Session(model: model, contextLimit: 512).score(prompt: prompt, choices: [" positive", " negative"]).map(\.sumLogprob)
+        }
+        XCTAssertEqual(sums[.fast], sums[.exact])
+    }
+
     /// Sliding-window layers keep a ring of window + slack slots. A prompt far longer than the ring must
     /// give the same logits as a cache with a slot per position, and an edit further back than the ring
     /// still holds must fall back to recomputing, not read overwritten keys.

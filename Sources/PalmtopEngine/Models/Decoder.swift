@@ -85,13 +85,15 @@ public final class Decoder: @unchecked Sendable {
         }
     }
 
-    /// Runs `tokens` at positions cache.count ..< cache.count + tokens.count, appends their keys and values
-    /// to `cache`, and hands each requested logit row to `onLogits(batchIndex, row)`.
-    func forward(_ tokens: [Int], cache: KVCache, logits request: LogitsRequest,
+    /// Runs `tokens` at positions cache.count ..< cache.count + tokens.count at `precision`, appends their
+    /// keys and values to `cache`, and hands each requested logit row to `onLogits(batchIndex, row)`.
+    /// The caller picks the precision for a whole prompt: the batches before a scored span must be exact
+    /// too, though they return no logits.
+    func forward(_ tokens: [Int], cache: KVCache, logits request: LogitsRequest, precision: PrefillPrecision,
                  onLogits: (Int, UnsafeBufferPointer<Float>) -> Void) {
         let c = config, T = tokens.count, d = c.embeddingLength, start = cache.count
         precondition(T > 0 && T <= Decoder.maxBatch && start + T <= cache.capacity)
-        ops.precision = Decoder.precision(for: request, prefill: prefillPrecision)
+        ops.precision = precision
         reserve(tokens: T, context: cache.capacity)
         let x = x, h = h, q = q, k = k, v = v, att = att, proj = proj, mlp = mlp
 

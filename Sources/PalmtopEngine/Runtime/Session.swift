@@ -95,7 +95,7 @@ public final class Session: @unchecked Sendable {
             let chunk = Array(tokens[position..<end])
             let isLast = end == tokens.count
             let chunkRequest: LogitsRequest = request == .all && end > logitsFrom ? .all : (isLast && request == .last ? .last : .none)
-            model.decoder.forward(chunk, cache: cache, logits: chunkRequest) { i, row in onLogits(position + i, row) }
+            model.decoder.forward(chunk, cache: cache, logits: chunkRequest, precision: precision) { i, row in onLogits(position + i, row) }
             cache.advance(to: end)
             cachedTokens += chunk
             if precision == .exact { exactPrefix = end }
@@ -170,7 +170,7 @@ public final class Session: @unchecked Sendable {
             if !keepGoing { summary.stopReason = .cancelled; break }
             if summary.generatedTokens >= chain.settings.maxTokens { break }
             if cachedTokens.count >= contextLimit { summary.stopReason = .contextFull; break }
-            model.decoder.forward([id], cache: cache, logits: .last) { _, row in last = Array(row) }
+            model.decoder.forward([id], cache: cache, logits: .last, precision: .exact) { _, row in last = Array(row) }
             cache.advance(to: cachedTokens.count + 1)
             // One-token passes are exact, so an exact prefix stays exact.
             if exactPrefix == cachedTokens.count { exactPrefix += 1 }
