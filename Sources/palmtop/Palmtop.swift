@@ -9,4 +9,19 @@ struct Palmtop: ParsableCommand {
         abstract: "PaLM-style language models in your terminal: chat, few-shot prompt library, token probabilities.",
         subcommands: [Chat.self, Generate.self, Score.self, Tokenize.self, Eval.self, Bench.self, Pull.self, Models.self],
         defaultSubcommand: Chat.self)
+
+    /// A mistake in the command line (found while parsing and validating) gets ArgumentParser's message
+    /// and usage, exit 64; a failure while running — a corrupt model file, an empty prompt or one longer
+    /// than the context — is one line on stderr and exit 1: the usage text would not help there.
+    static func main() {
+        var command: ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        do {
+            try command.run()
+        } catch {
+            if error is ExitCode || error is CleanExit { exit(withError: error) }
+            FileHandle.standardError.write(Data("Error: \(message(for: error))\n".utf8))
+            Foundation.exit(1)
+        }
+    }
 }
