@@ -160,49 +160,54 @@ final class KernelTests: XCTestCase {
 
     /// The bf16 copy of a run (whole, or cut in two as a wrapped ring presents it) is the same on both
     /// paths; attention over it agrees between paths to f32 rounding, and with f32 attention to bf16
-    /// rounding — for two tokens starting inside a key block, with the copy read from a later block.
+    /// rounding — for one token or two starting inside a key block, with the copy read from a later
+    /// block, and with more heads than one pass takes.
     func testBF16AttentionPathsAgree() {
         var rng = SeededRandom(seed: 19)
-        for (heads, dim, n) in [(1, 64, 21), (3, 64, 100), (4, 256, 130), (2, 48, 67), (4, 32, 200)] {
+        for (heads, dim, n) in [(1, 64, 21), (3, 64, 100), (4, 256, 130), (2, 48, 67), (4, 32, 200), (9, 64, 90)] {
             let blocks = (n + 15) / 16, qDim = heads * dim, ks = dim * 16
             let q = (0..<2 * qDim).map { _ in Float(rng.unit() * 2 - 1) }
             let keys = (0..<blocks * ks).map { _ in Float(rng.unit() * 2 - 1) }
             let v = (0..<blocks * 16 * dim).map { _ in Float(rng.unit() * 2 - 1) }
             let count = Int(pk_kv_bf16_count(Int64(n), Int64(dim)))
-            // The pair attends from position `from`: its block is `offset` positions into the copy.
+            // The tokens attend from position `from`: its block is `offset` positions into the copy.
             let from = min(n - 2, 21), offset = from / 16 * 16, skip = from - offset
-            let counts: [Int64] = [Int64(n - 1 - offset), Int64(n - offset)]
             var scores = [Float](repeating: 0, count: 8 * (n + 64))
-            keys.withUnsafeBufferPointer { k in
-                v.withUnsafeBufferPointer { vp in
-                    let cut = n / 32 * 16
-                    let whole = [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(n), skip: 0),
-                                 pk_kv_segment(keys: nil, values: nil, n: 0, skip: 0)]
-                    let split = [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(cut), skip: 0),
-                                 pk_kv_segment(keys: k.baseAddress! + cut / 16 * ks, values: vp.baseAddress! + cut * dim, n: Int64(n - cut), skip: 0)]
-                    // f32 reference over the same positions.
-                    let tail = [pk_kv_segment(keys: k.baseAddress! + offset / 16 * ks, values: vp.baseAddress! + offset * dim,
-                                              n: Int64(n - offset), skip: Int64(skip)), whole[1]]
-                    var reference = [Float](repeating: 0, count: 2 * qDim)
-                    pk_attend(q, Int64(qDim), 2, Int64(heads), Int64(dim), tail, counts, Int64(ks), Int64(dim), 0.125, &scores, &reference, Int64(qDim))
-                    var copies: [[UInt16]] = []
-                    var outputs: [[Float]] = []
-                    for path in [PK_PATH_PORTABLE, PK_PATH_AVX512BF16] where pk_set_path(path) == path {
-                        for segments in [whole, split] {
-                            var packedKeys = [UInt16](repeating: 0xFFFF, count: count), packedValues = packedKeys
-                            pk_pack_kv_bf16(segments, Int64(ks), Int64(dim), Int64(dim), 0, Int64(blocks), &packedKeys, &packedValues)
-                            copies.append(packedKeys + packedValues)
-                            var out = [Float](repeating: 0, count: 2 * qDim)
-                            pk_attend_bf16(q, Int64(qDim), 2, Int64(heads), Int64(dim), Array(packedKeys[(offset * dim)...]),
-                                           Array(packedValues[(offset * dim)...]), Int64(skip), counts, 0.125, &scores, &out, Int64(qDim))
-                            outputs.append(out)
+            for tokens in [1, 2] {
+                let counts: [Int64] = tokens == 2 ? [Int64(n - 1 - offset), Int64(n - offset)] : [Int64(n - offset)]
+                let label = "heads \(heads) dim \(dim) n \(n) tokens \(tokens)"
+                keys.withUnsafeBufferPointer { k in
+                    v.withUnsafeBufferPointer { vp in
+                        let cut = n / 32 * 16
+                        let whole = [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(n), skip: 0),
+                                     pk_kv_segment(keys: nil, values: nil, n: 0, skip: 0)]
+                        let split = [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(cut), skip: 0),
+                                     pk_kv_segment(keys: k.baseAddress! + cut / 16 * ks, values: vp.baseAddress! + cut * dim, n: Int64(n - cut), skip: 0)]
+                        // f32 reference over the same positions.
+                        let tail = [pk_kv_segment(keys: k.baseAddress! + offset / 16 * ks, values: vp.baseAddress! + offset * dim,
+                                                  n: Int64(n - offset), skip: Int64(skip)), whole[1]]
+                        var reference = [Float](repeating: 0, count: tokens * qDim)
+                        pk_attend(q, Int64(qDim), Int64(tokens), Int64(heads), Int64(dim), tail, counts, Int64(ks), Int64(dim), 0.125,
+                                  &scores, &reference, Int64(qDim))
+                        var copies: [[UInt16]] = []
+                        var outputs: [[Float]] = []
+                        for path in [PK_PATH_PORTABLE, PK_PATH_AVX512BF16] where pk_set_path(path) == path {
+                            for segments in [whole, split] {
+                                var packedKeys = [UInt16](repeating: 0xFFFF, count: count), packedValues = packedKeys
+                                pk_pack_kv_bf16(segments, Int64(ks), Int64(dim), Int64(dim), 0, Int64(blocks), &packedKeys, &packedValues)
+                                copies.append(packedKeys + packedValues)
+                                var out = [Float](repeating: 0, count: tokens * qDim)
+                                pk_attend_bf16(q, Int64(qDim), Int64(tokens), Int64(heads), Int64(dim), Array(packedKeys[(offset * dim)...]),
+                                               Array(packedValues[(offset * dim)...]), Int64(skip), counts, 0.125, &scores, &out, Int64(qDim))
+                                outputs.append(out)
+                            }
                         }
-                    }
-                    for copy in copies.dropFirst() { XCTAssertEqual(copy, copies[0], "heads \(heads) dim \(dim) n \(n)") }
-                    for out in outputs {
-                        for i in out.indices {
-                            XCTAssertEqual(out[i], outputs[0][i], accuracy: 1e-5, "heads \(heads) dim \(dim) n \(n)")
-                            XCTAssertEqual(out[i], reference[i], accuracy: 2e-2, "heads \(heads) dim \(dim) n \(n)")
+                        for copy in copies.dropFirst() { XCTAssertEqual(copy, copies[0], label) }
+                        for out in outputs {
+                            for i in out.indices {
+                                XCTAssertEqual(out[i], outputs[0][i], accuracy: 1e-5, label)
+                                XCTAssertEqual(out[i], reference[i], accuracy: 2e-2, label)
+                            }
                         }
                     }
                 }
