@@ -9,30 +9,37 @@ struct Bench: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @Option(name: [.customShort("p"), .customLong("prompt-tokens")], help: "Prompt tokens for the prefill test.") var promptTokens: Int = 512
     @Option(name: [.customShort("n"), .customLong("gen-tokens")], help: "Tokens for the decode test.") var generateTokens: Int = 128
+    @Option(name: [.customShort("d"), .customLong("depth")], help: "Tokens already in the context before each test (llama-bench's n-depth).")
+    var depth: Int = 0
     @Option(name: .shortAndLong, help: "Repetitions after one warm-up run (mean ± standard deviation reported).") var repetitions: Int = 5
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         let tokenizerFigures = try measureTokenizer()
         let model = try modelOptions.load()
-        let session = Session(model: model, contextLimit: max(modelOptions.ctx, promptTokens + generateTokens + 8))
-        // A fixed pseudo-random prompt of ordinary tokens (not the first ids, which are often special).
+        let session = Session(model: model, contextLimit: max(modelOptions.ctx, depth + promptTokens + generateTokens + 8))
+        // A fixed pseudo-random prompt of ordinary tokens (not the first ids, which are often special),
+        // after `depth` tokens of context that are not timed.
         var rng = SeededRandom(seed: 7)
         let vocab = model.config.vocabularySize
-        let prompt = [model.tokenizer.bosID ?? 1] + (1..<promptTokens).map { _ in 1000 + Int(rng.next() % UInt64(vocab / 4)) }
+        func ordinary(_ n: Int) -> [Int] { (0..<n).map { _ in 1000 + Int(rng.next() % UInt64(vocab / 4)) } }
+        let bos = model.tokenizer.bosID ?? 1
+        let context = depth > 0 ? [bos] + ordinary(depth - 1) : []
+        let prompt = context + (context.isEmpty ? [bos] + ordinary(promptTokens - 1) : ordinary(promptTokens))
         var prefill: [Double] = [], decode: [Double] = []
         // The first run only warms caches, page tables and the thread pool.
         for run in 0...max(repetitions, 1) {
             session.reset()
+            if !context.isEmpty { try session.prefill(context, logits: .last) }
             let t0 = Date()
             try session.prefill(prompt, logits: .last)
             let prefillRate = Double(promptTokens) / Date().timeIntervalSince(t0)
             session.reset()
-            var tokens = [prompt[0]]
+            var tokens = context.isEmpty ? [bos] : context
             try session.prefill(tokens, logits: .last)
             let t1 = Date()
             for i in 0..<generateTokens {
-                tokens.append(prompt[1 + i % (promptTokens - 1)])
+                tokens.append(prompt[context.count + 1 + i % (promptTokens - 1)])
                 try session.prefill(tokens, logits: .last)
             }
             let decodeRate = Double(generateTokens) / Date().timeIntervalSince(t1)
@@ -42,7 +49,7 @@ struct Bench: ParsableCommand {
         session.reset()
         try session.prefill(prompt, logits: .last)
         var edited = prompt
-        for i in (promptTokens * 95 / 100)..<promptTokens { edited[i] = 1000 + (edited[i] + 17) % (vocab / 4) }
+        for i in (context.count + promptTokens * 95 / 100)..<prompt.count { edited[i] = 1000 + (edited[i] + 17) % (vocab / 4) }
         let t2 = Date()
         let stats = try session.prefill(edited, logits: .last)
         let reuseSeconds = Date().timeIntervalSince(t2)
@@ -55,7 +62,7 @@ struct Bench: ParsableCommand {
         if json {
             JSONLine.print(["model": model.name, "threads": modelOptions.threads, "kernel": kernelPathName, "prefill": modelOptions.prefill.rawValue,
                             "load_seconds": model.loadSeconds, "dequantize_seconds": model.dequantizeSeconds,
-                            "prompt_tokens": promptTokens, "gen_tokens": generateTokens, "repetitions": prefill.count,
+                            "prompt_tokens": promptTokens, "gen_tokens": generateTokens, "depth": depth, "repetitions": prefill.count,
                             "prefill_tokens_per_s": pp, "prefill_stddev": ppSD, "decode_tokens_per_s": tg, "decode_stddev": tgSD,
                             "decode_gb_s": bandwidth, "prefill_matmul_gflop_s": gemmRate,
                             "prefix_reuse_s": reuseSeconds, "prefix_reused": stats.reused, "prefix_computed": stats.computed,
@@ -65,8 +72,9 @@ struct Bench: ParsableCommand {
         }
         print("model        \(model.name) (\(model.config.architecture)), threads \(modelOptions.threads), kernels \(kernelPathName), prefill \(modelOptions.prefill.rawValue)")
         print(String(format: "load         %.2f s (dequantize %.2f s)", model.loadSeconds, model.dequantizeSeconds))
-        print(String(format: "pp%-4d       %.1f ± %.1f tok/s (%.0f GFLOP/s in the layers' matrix products)", promptTokens, pp, ppSD, gemmRate))
-        print(String(format: "tg%-4d       %.1f ± %.1f tok/s (%.1f GB/s of bf16 weights)", generateTokens, tg, tgSD, bandwidth))
+        func label(_ test: String) -> String { (test + (depth > 0 ? " @ d\(depth)" : "")).padding(toLength: 12, withPad: " ", startingAt: 0) }
+        print(label("pp\(promptTokens)") + String(format: " %.1f ± %.1f tok/s (%.0f GFLOP/s in the layers' matrix products)", pp, ppSD, gemmRate))
+        print(label("tg\(generateTokens)") + String(format: " %.1f ± %.1f tok/s (%.1f GB/s of bf16 weights)", tg, tgSD, bandwidth))
         print(String(format: "prefix reuse %.3f s for %d new tokens after %d reused (cold prefill %.3f s)", reuseSeconds, stats.computed, stats.reused, Double(promptTokens) / pp))
         print(String(format: "resident     %.0f MB", Double(rss) / 1e6))
         print(String(format: "tokenizer    vocabulary %.0f ms, encode %.2f MB/s on one core", tokenizerFigures.load * 1000, tokenizerFigures.megabytesPerSecond))

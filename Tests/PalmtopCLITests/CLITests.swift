@@ -71,12 +71,15 @@ final class CLITests: XCTestCase {
     /// only that each was measured).
     func testBenchJSONHasTheDocumentedFields() throws {
         let r = try CLIRun.run(["bench", "-m", "smollm2-135m-instruct", "--prompt-tokens", "40", "--gen-tokens", "4",
-                                "--repetitions", "2", "--threads", "1", "--json"])
+                                "--depth", "20", "--repetitions", "2", "--threads", "1", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let o = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(o["model"] as? String, "smollm2-135m-instruct")
         XCTAssertEqual(o["threads"] as? Int, 1)
         XCTAssertEqual(o["repetitions"] as? Int, 2)
+        XCTAssertEqual(o["depth"] as? Int, 20)
+        // The edited tail of the prompt is recomputed; the depth tokens before it are reused.
+        XCTAssertGreaterThanOrEqual(o["prefix_reused"] as? Int ?? 0, 20 + 40 * 95 / 100)
         for key in ["prefill_tokens_per_s", "decode_tokens_per_s", "load_seconds"] {
             XCTAssertGreaterThan(o[key] as? Double ?? 0, 0, key)
         }
