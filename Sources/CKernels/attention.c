@@ -65,7 +65,7 @@ static inline void values_rows(const int R, const int B, const float *p, int64_t
 __attribute__((target("avx512f")))
 static void attend_avx512(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim,
                           const pk_kv_segment *seg, const int64_t *counts, int64_t ks, int64_t vs, float scale,
-                          float *scores, float *out, int64_t ostride) {
+                          float *scores, float *out, int64_t ostride, float *stats) {
     int64_t n = seg[0].n + seg[1].n;
     int64_t chunk = MAX_ROWS / tokens < heads ? MAX_ROWS / tokens : heads;  // heads per pass
     for (int64_t h0 = 0; h0 < heads; h0 += chunk) {
@@ -84,7 +84,8 @@ static void attend_avx512(const float *q, int64_t qstride, int64_t tokens, int64
             BY_ROWS(R, SCORES)
             offset += seg[k].n;
         }
-        for (int r = 0; r < R; r++) softmax_row_avx512(scores + r * n, seg[0].skip, counts[r / hc], n);
+        for (int r = 0; r < R; r++)
+            softmax_row_avx512(scores + r * n, seg[0].skip, counts[r / hc], n, stats ? stats + 2 * ((r / hc) * heads + h0 + r % hc) : NULL);
         offset = seg[0].skip;
         for (int k = 0; k < 2; k++) {
             int64_t from = k == 0 ? seg[0].skip : 0;
@@ -99,7 +100,7 @@ static void attend_avx512(const float *q, int64_t qstride, int64_t tokens, int64
 
 static void attend_portable(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim,
                             const pk_kv_segment *seg, const int64_t *counts, int64_t ks, int64_t vs, float scale,
-                            float *scores, float *out, int64_t ostride) {
+                            float *scores, float *out, int64_t ostride, float *stats) {
     for (int64_t t = 0; t < tokens; t++)
         for (int64_t h = 0; h < heads; h++) {
             const float *qh = q + t * qstride + h * dim;
@@ -117,6 +118,7 @@ static void attend_portable(const float *q, int64_t qstride, int64_t tokens, int
             float total = 0;
             for (j = skip; j < n; j++) { s[j] = expf(s[j] - mx); total += s[j]; }
             for (j = skip; j < n; j++) s[j] /= total;
+            if (stats) { stats[2 * (t * heads + h)] = mx; stats[2 * (t * heads + h) + 1] = total; }
             for (int64_t i = 0; i < dim; i++) oh[i] = 0;
             j = 0;
             for (int k = 0; k < 2; k++)
@@ -127,9 +129,10 @@ static void attend_portable(const float *q, int64_t qstride, int64_t tokens, int
 }
 
 void pk_attend(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim, const pk_kv_segment *segments,
-               const int64_t *counts, int64_t ks, int64_t vs, float scale, float *scores, float *out, int64_t ostride) {
+               const int64_t *counts, int64_t ks, int64_t vs, float scale, float *scores, float *out, int64_t ostride,
+               float *stats) {
     if (pk_current_path() == PK_PATH_AVX512BF16)
-        attend_avx512(q, qstride, tokens, heads, dim, segments, counts, ks, vs, scale, scores, out, ostride);
+        attend_avx512(q, qstride, tokens, heads, dim, segments, counts, ks, vs, scale, scores, out, ostride, stats);
     else
-        attend_portable(q, qstride, tokens, heads, dim, segments, counts, ks, vs, scale, scores, out, ostride);
+        attend_portable(q, qstride, tokens, heads, dim, segments, counts, ks, vs, scale, scores, out, ostride, stats);
 }

@@ -164,7 +164,7 @@ static void attend_bf16_avx512(const float *q, int64_t qstride, int64_t tokens, 
 #define SCORES_BF16(RR, BB) scores_rows_bf16(RR, BB, qrow, dim, (const int32_t *)keys, n, scale, scores, sstride)
         BY_ROWS(R, SCORES_BF16)
         for (int r = 0; r < R; r++) {
-            softmax_row_avx512(scores + r * sstride, skip, counts[r / hc], n);
+            softmax_row_avx512(scores + r * sstride, skip, counts[r / hc], n, NULL);
             probabilities_to_bf16(scores + r * sstride, n);
         }
         // Position pairs before the window's first hold zero probability: start at the pair of `skip`.

@@ -9,16 +9,18 @@
 #define MAX_ROWS 8
 
 // Softmax over entries [skip, count) of a row of `n`; the others (positions before the window or after
-// this row's token) become 0 so the shared value pass can run over all of them.
+// this row's token) become 0 so the shared value pass can run over all of them. When `stats` is given,
+// it receives the row's largest entry and Σ exp(entry − largest), to merge softmaxes of parts of a run.
 __attribute__((target("avx512f")))
-static inline void softmax_row_avx512(float *row, int64_t skip, int64_t count, int64_t n) {
+static inline void softmax_row_avx512(float *row, int64_t skip, int64_t count, int64_t n, float *stats) {
     for (int64_t j = 0; j < skip; j++) row[j] = 0;
     float *x = row + skip;
     count -= skip;
     n -= skip;
     __m512 mv = _mm512_set1_ps(-INFINITY);
     for (int64_t j = 0; j < count; j += 16) mv = _mm512_max_ps(mv, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail_mask(count - j), x + j));
-    __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
+    float largest = _mm512_reduce_max_ps(mv);
+    __m512 mx = _mm512_set1_ps(largest);
     __m512 sum = _mm512_setzero_ps();
     for (int64_t j = 0; j < count; j += 16) {
         __mmask16 m = tail_mask(count - j);
@@ -26,7 +28,9 @@ static inline void softmax_row_avx512(float *row, int64_t skip, int64_t count, i
         _mm512_mask_storeu_ps(x + j, m, e);
         sum = _mm512_add_ps(sum, e);
     }
-    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    float total = _mm512_reduce_add_ps(sum);
+    if (stats) { stats[0] = largest; stats[1] = total; }
+    __m512 inv = _mm512_set1_ps(1.0f / total);
     for (int64_t j = 0; j < count; j += 16) {
         __mmask16 m = tail_mask(count - j);
         _mm512_mask_storeu_ps(x + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + j), inv));

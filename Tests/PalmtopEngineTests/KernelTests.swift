@@ -125,7 +125,7 @@ final class KernelTests: XCTestCase {
                             q.withUnsafeBufferPointer { qp in
                                 reference.withUnsafeMutableBufferPointer { rp in
                                     pk_attend(qp.baseAddress! + t * qDim, Int64(qDim), 1, Int64(heads), Int64(dim), whole, &count, Int64(ks),
-                                              Int64(dim), 0.125, &scores, rp.baseAddress! + t * qDim, Int64(qDim))
+                                              Int64(dim), 0.125, &scores, rp.baseAddress! + t * qDim, Int64(qDim), nil)
                                 }
                             }
                         }
@@ -146,10 +146,51 @@ final class KernelTests: XCTestCase {
                             for segments in [whole, split] {
                                 var out = [Float](repeating: 0, count: 2 * qDim)
                                 pk_attend(q, Int64(qDim), 2, Int64(heads), Int64(dim), segments, counts, Int64(ks), Int64(dim), 0.125,
-                                          &scores, &out, Int64(qDim))
+                                          &scores, &out, Int64(qDim), nil)
                                 for i in out.indices {
                                     XCTAssertEqual(out[i], reference[i], accuracy: 1e-5, "path \(path) heads \(heads) dim \(dim) n \(n) skip \(skip)")
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decode splits a token's positions into runs, one per thread: attention over each run, merged by
+    /// the runs' softmax statistics, equals attention over all of them, on every path.
+    func testAttentionOverRunsMergesToTheWhole() {
+        var rng = SeededRandom(seed: 23)
+        for (heads, dim, n, skip) in [(4, 256, 300, 7), (3, 64, 33, 0), (1, 32, 17, 15)] {
+            let blocks = (n + 15) / 16, qDim = heads * dim, ks = dim * 16
+            let q = (0..<qDim).map { _ in Float(rng.unit() * 2 - 1) }
+            let keys = (0..<blocks * ks).map { _ in Float(rng.unit() * 2 - 1) }
+            let v = (0..<blocks * 16 * dim).map { _ in Float(rng.unit() * 2 - 1) }
+            var scores = [Float](repeating: 0, count: 8 * n)
+            let cut = (skip / 16 + 1) * 16  // the second run starts at the next key block
+            keys.withUnsafeBufferPointer { k in
+                v.withUnsafeBufferPointer { vp in
+                    let none = pk_kv_segment(keys: nil, values: nil, n: 0, skip: 0)
+                    let runs = [[pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(n), skip: Int64(skip)), none],
+                                [pk_kv_segment(keys: k.baseAddress, values: vp.baseAddress, n: Int64(cut), skip: Int64(skip)), none],
+                                [pk_kv_segment(keys: k.baseAddress! + cut / 16 * ks, values: vp.baseAddress! + cut * dim, n: Int64(n - cut), skip: 0), none]]
+                    for path in [PK_PATH_PORTABLE, PK_PATH_AVX512BF16] where pk_set_path(path) == path {
+                        var outs: [[Float]] = [], stats: [[Float]] = []
+                        for run in runs {
+                            var out = [Float](repeating: 0, count: qDim), stat = [Float](repeating: 0, count: 2 * heads)
+                            var count = run[0].n
+                            pk_attend(q, Int64(qDim), 1, Int64(heads), Int64(dim), run, &count, Int64(ks), Int64(dim), 0.125,
+                                      &scores, &out, Int64(qDim), &stat)
+                            outs.append(out)
+                            stats.append(stat)
+                        }
+                        for h in 0..<heads {
+                            let largest = max(stats[1][2 * h], stats[2][2 * h])
+                            let w1 = stats[1][2 * h + 1] * exp(stats[1][2 * h] - largest), w2 = stats[2][2 * h + 1] * exp(stats[2][2 * h] - largest)
+                            for i in 0..<dim {
+                                let merged = (w1 * outs[1][h * dim + i] + w2 * outs[2][h * dim + i]) / (w1 + w2)
+                                XCTAssertEqual(merged, outs[0][h * dim + i], accuracy: 1e-5, "path \(path) heads \(heads) n \(n) skip \(skip)")
                             }
                         }
                     }
@@ -188,7 +229,7 @@ final class KernelTests: XCTestCase {
                                                   n: Int64(n - offset), skip: Int64(skip)), whole[1]]
                         var reference = [Float](repeating: 0, count: tokens * qDim)
                         pk_attend(q, Int64(qDim), Int64(tokens), Int64(heads), Int64(dim), tail, counts, Int64(ks), Int64(dim), 0.125,
-                                  &scores, &reference, Int64(qDim))
+                                  &scores, &reference, Int64(qDim), nil)
                         var copies: [[UInt16]] = []
                         var outputs: [[Float]] = []
                         for path in [PK_PATH_PORTABLE, PK_PATH_AVX512BF16] where pk_set_path(path) == path {

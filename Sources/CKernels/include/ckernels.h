@@ -43,9 +43,11 @@ typedef struct { const float *keys; const float *values; int64_t n; int64_t skip
 /// positions that see the same first position: out[t][h] = softmax(q[t][h]·K * scale)·V over positions
 /// [skip, counts[t]) of two segments taken as one run (a window that wraps around a ring buffer; the
 /// second may have n = 0 and has no skip). q[t][h] is at q + t*qstride + h*dim, out likewise with `ostride`. `scores` holds
-/// min(8, heads*tokens) * (total n) floats of scratch.
+/// min(8, heads*tokens) * (total n) floats of scratch. When `stats` is not NULL, stats[2*(t*heads + h)] receives the row's
+/// largest scaled score and the next float Σ exp(score − largest), so attention over parts of the positions can be merged.
 void pk_attend(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim, const pk_kv_segment *segments,
-               const int64_t *counts, int64_t ks, int64_t vs, float scale, float *scores, float *out, int64_t ostride);
+               const int64_t *counts, int64_t ks, int64_t vs, float scale, float *scores, float *out, int64_t ostride,
+               float *stats);
 
 
 /// Elements (uint16) of pk_pack_kv_bf16's keys, and of its values, for a run of `n` positions.

@@ -37,6 +37,10 @@ public final class Decoder: @unchecked Sendable {
     private var packedKeys = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
     private var packedValues = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
     private var packedHeadStride = 0
+    // Decode attention over parts of the positions, before merging: per (KV head, part) the group's
+    // outputs [groups × headDim] and each row's softmax largest score and sum.
+    private let partialOut: UnsafeMutablePointer<Float>
+    private let partialStats: UnsafeMutablePointer<Float>
     private var logitRows = UnsafeMutablePointer<Float>.allocate(capacity: 1)
     private var logitCapacity = 0
     public var tap: TapHandler?
@@ -48,6 +52,8 @@ public final class Decoder: @unchecked Sendable {
         self.config = config
         self.weights = weights
         ops = MatrixOps(pool: pool)
+        partialOut = .allocate(capacity: pool.threadCount * config.qDim)
+        partialStats = .allocate(capacity: pool.threadCount * config.headCount * 2)
     }
 
     deinit {
@@ -55,6 +61,8 @@ public final class Decoder: @unchecked Sendable {
         scores.forEach { $0.deallocate() }
         packedKeys.deallocate()
         packedValues.deallocate()
+        partialOut.deallocate()
+        partialStats.deallocate()
     }
 
     private func reserve(tokens: Int, context: Int) {
@@ -211,6 +219,7 @@ public final class Decoder: @unchecked Sendable {
     /// positions, so contiguous chunks would leave one core idle. A fast prompt pass first copies the
     /// positions the batch sees to bf16 (`packKeysAndValues`) and attends with bf16 products.
     private func attention(layer: Int, sliding: Bool, tokens T: Int, start: Int, cache: KVCache) {
+        if T == 1 { decodeAttention(layer: layer, sliding: sliding, position: start, cache: cache); return }
         let c = config
         let groups = c.headCount / c.kvHeadCount
         let window = sliding ? c.slidingWindow ?? Int.max : Int.max
@@ -227,7 +236,7 @@ public final class Decoder: @unchecked Sendable {
         let packedBase = bf16 ? packKeysAndValues(layer: layer, first: first(0), last: start + T - 1, cache: cache) : nil
         let q = q, att = att, scores = scores, packedKeys = packedKeys, packedValues = packedValues, packedHeadStride = packedHeadStride
         let threads = ops.pool.threadCount
-        // Decoding one token with one KV head (Gemma) would leave a core idle: split the query heads of a
+        // Two or three tokens with one KV head (Gemma) would leave a core idle: split the query heads of a
         // group into slices so every thread has a unit (each slice re-reads the group's keys and values).
         let slices = blocks.count * c.kvHeadCount >= threads ? 1 : min(groups, threads)
         let units = blocks.count * c.kvHeadCount * slices
@@ -255,8 +264,51 @@ public final class Decoder: @unchecked Sendable {
                     [a, b].withUnsafeBufferPointer { segments in
                         pk_attend(q + headOffset, Int64(c.qDim), Int64(block.count), Int64(heads), Int64(c.headDim),
                                   segments.baseAddress, counts, Int64(cache.keyBlockStride), Int64(c.kvDim), c.attentionScale,
-                                  scores[part], att + headOffset, Int64(c.qDim))
+                                  scores[part], att + headOffset, Int64(c.qDim), nil)
                     }
+                }
+            }
+        }
+    }
+
+    /// Attention for one decoded token. Each KV head's positions are cut into one run per thread at key
+    /// block boundaries, so every cached byte is read once and both cores stream equal shares whatever
+    /// the number of KV heads (one for Gemma, where splitting heads made both cores read the whole cache;
+    /// three for SmolLM2, where whole heads split 2:1). The runs' softmaxes are then merged exactly.
+    private func decodeAttention(layer: Int, sliding: Bool, position: Int, cache: KVCache) {
+        let c = config, groups = c.headCount / c.kvHeadCount, threads = ops.pool.threadCount, dim = c.headDim
+        let window = sliding ? c.slidingWindow ?? Int.max : Int.max
+        let from = window == Int.max ? 0 : max(0, position - window + 1)
+        let blocksSpanned = position / 16 - from / 16 + 1, runs = min(threads, blocksSpanned)
+        // Run r covers positions bounds[r] ..< bounds[r + 1]; every run after the first starts at a block.
+        let bounds = [from] + (1..<runs).map { (from / 16 + blocksSpanned * $0 / runs) * 16 } + [position + 1]
+        let q = q, scores = scores, partialOut = partialOut, partialStats = partialStats
+        let units = c.kvHeadCount * runs
+        ops.pool.runParts { part in
+            for u in stride(from: part, to: units, by: threads) {
+                let g = u / runs, first = bounds[u % runs], last = bounds[u % runs + 1] - 1
+                let (a, b) = cache.segments(layer: layer, first: first, last: last, offset: g * dim)
+                Decoder.withCounts(Int64(last - first + 1) + a.skip, 0) { counts in
+                    [a, b].withUnsafeBufferPointer { segments in
+                        pk_attend(q + g * groups * dim, Int64(c.qDim), 1, Int64(groups), Int64(dim), segments.baseAddress, counts,
+                                  Int64(cache.keyBlockStride), Int64(c.kvDim), c.attentionScale, scores[part],
+                                  partialOut + u * groups * dim, Int64(groups * dim), partialStats + u * groups * 2)
+                    }
+                }
+            }
+        }
+        // softmax over all runs = Σ_r w_r · softmax over run r, with w_r ∝ sum_r · exp(largest_r − largest).
+        for g in 0..<c.kvHeadCount {
+            for h in 0..<groups {
+                let stat = { (r: Int, k: Int) in partialStats[((g * runs + r) * groups + h) * 2 + k] }
+                let largest = (0..<runs).map { stat($0, 0) }.max()!
+                let weights = (0..<runs).map { stat($0, 1) * Foundation.exp(stat($0, 0) - largest) }
+                let total = weights.reduce(0, +)
+                let out = att + (g * groups + h) * dim
+                for i in 0..<dim { out[i] = 0 }
+                for r in 0..<runs {
+                    let w = weights[r] / total, part = partialOut + ((g * runs + r) * groups + h) * dim
+                    for i in 0..<dim { out[i] += w * part[i] }
                 }
             }
         }
