@@ -2,7 +2,7 @@
 # Side-by-side speed of Palmtop and llama.cpp's llama-bench on the same GGUF files, same threads,
 # in one run (bandwidth on shared machines swings minute to minute, so never compare across runs).
 # Usage: scripts/bench_compare.sh LLAMA_BENCH MODEL.gguf... (threads from $THREADS, default "1 2";
-# repetitions from $REPS, default 5). Prints one markdown row per model, thread count and engine:
+# repetitions from $REPS, default 5; tokens already in the context from $DEPTH, default 0). Prints one markdown row per model, thread count and engine:
 # mean ± standard deviation over the repetitions, and the ratio to llama.cpp. Before and after, the
 # machine's read bandwidth (scripts/read_bandwidth.c) on 1 and 2 threads, which bounds decode.
 set -euo pipefail
@@ -12,12 +12,14 @@ bandwidth before
 llama_bench=$1; shift
 palmtop=${PALMTOP:-.build/release/palmtop}
 reps=${REPS:-5}
+depth=${DEPTH:-0}
+at=$([ "$depth" -gt 0 ] && echo " @ d$depth" || true)
 export LD_LIBRARY_PATH="$(dirname "$llama_bench")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-echo "| model | threads | engine | pp512 tok/s | tg128 tok/s | pp ÷ llama.cpp | tg ÷ llama.cpp |"
+echo "| model | threads | engine | pp512$at tok/s | tg128$at tok/s | pp ÷ llama.cpp | tg ÷ llama.cpp |"
 echo "|---|---|---|---|---|---|---|"
 for model in "$@"; do
   for t in ${THREADS:-1 2}; do
-    reference=$("$llama_bench" -m "$model" -t "$t" -p 512 -n 128 -r "$reps" -o json 2>/dev/null)
+    reference=$("$llama_bench" -m "$model" -t "$t" -p 512 -n 128 -d "$depth" -r "$reps" -o json 2>/dev/null)
     python3 -c '
 import json, sys
 rows = json.loads(sys.argv[3])
@@ -27,7 +29,7 @@ pp_mean, pp_sd, tg_mean, tg_sd = pp["avg_ts"], pp["stddev_ts"], tg["avg_ts"], tg
 print(f"| {sys.argv[1]} | {sys.argv[2]} | llama.cpp | {pp_mean:.1f} ± {pp_sd:.1f} | {tg_mean:.1f} ± {tg_sd:.1f} | 1.00 | 1.00 |")' \
       "$(basename "$model")" "$t" "$reference"
     for mode in fast exact; do
-      "$palmtop" bench -m "$model" --threads "$t" -p 512 -n 128 -r "$reps" --prefill "$mode" --json | python3 -c '
+      "$palmtop" bench -m "$model" --threads "$t" -p 512 -n 128 -d "$depth" -r "$reps" --prefill "$mode" --json | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
 rows = json.loads(sys.argv[4])
