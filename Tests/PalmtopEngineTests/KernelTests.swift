@@ -100,11 +100,8 @@ final class KernelTests: XCTestCase {
     func testAttentionPathsAgree() {
         var rng = SeededRandom(seed: 17)
         for (heads, dim, n) in [(1, 64, 1), (3, 64, 37), (4, 256, 130), (5, 48, 17), (9, 64, 64), (2, 32, 200)] {
-            let blocks = (n + 15) / 16, qDim = heads * dim, ks = dim * 16
-            let q = (0..<2 * qDim).map { _ in Float(rng.unit() * 2 - 1) }
-            // Keys in blocks of 16 positions ([block][dim][16]); values one row per position.
-            let keys = (0..<blocks * ks).map { _ in Float(rng.unit() * 2 - 1) }
-            let v = (0..<blocks * 16 * dim).map { _ in Float(rng.unit() * 2 - 1) }
+            let problem = AttentionProblem(heads: heads, dim: dim, positions: n, tokens: 2, &rng)
+            let (blocks, qDim, ks, q, keys, v) = (problem.blocks, problem.qDim, problem.ks, problem.q, problem.keys, problem.v)
             var scores = [Float](repeating: 0, count: 8 * blocks * 16)
             keys.withUnsafeBufferPointer { k in
                 v.withUnsafeBufferPointer { vp in
@@ -163,10 +160,8 @@ final class KernelTests: XCTestCase {
     func testAttentionOverRunsMergesToTheWhole() {
         var rng = SeededRandom(seed: 23)
         for (heads, dim, n, skip) in [(4, 256, 300, 7), (3, 64, 33, 0), (1, 32, 17, 15)] {
-            let blocks = (n + 15) / 16, qDim = heads * dim, ks = dim * 16
-            let q = (0..<qDim).map { _ in Float(rng.unit() * 2 - 1) }
-            let keys = (0..<blocks * ks).map { _ in Float(rng.unit() * 2 - 1) }
-            let v = (0..<blocks * 16 * dim).map { _ in Float(rng.unit() * 2 - 1) }
+            let problem = AttentionProblem(heads: heads, dim: dim, positions: n, tokens: 1, &rng)
+            let (qDim, ks, q, keys, v) = (problem.qDim, problem.ks, problem.q, problem.keys, problem.v)
             var scores = [Float](repeating: 0, count: 8 * n)
             let cut = (skip / 16 + 1) * 16  // the second run starts at the next key block
             keys.withUnsafeBufferPointer { k in
@@ -206,10 +201,8 @@ final class KernelTests: XCTestCase {
     func testBF16AttentionPathsAgree() {
         var rng = SeededRandom(seed: 19)
         for (heads, dim, n) in [(1, 64, 21), (3, 64, 100), (4, 256, 130), (2, 48, 67), (4, 32, 200), (9, 64, 90)] {
-            let blocks = (n + 15) / 16, qDim = heads * dim, ks = dim * 16
-            let q = (0..<2 * qDim).map { _ in Float(rng.unit() * 2 - 1) }
-            let keys = (0..<blocks * ks).map { _ in Float(rng.unit() * 2 - 1) }
-            let v = (0..<blocks * 16 * dim).map { _ in Float(rng.unit() * 2 - 1) }
+            let problem = AttentionProblem(heads: heads, dim: dim, positions: n, tokens: 2, &rng)
+            let (blocks, qDim, ks, q, keys, v) = (problem.blocks, problem.qDim, problem.ks, problem.q, problem.keys, problem.v)
             let count = Int(pk_kv_bf16_count(Int64(n), Int64(dim)))
             // The tokens attend from position `from`: its block is `offset` positions into the copy.
             let from = min(n - 2, 21), offset = from / 16 * 16, skip = from - offset
@@ -265,5 +258,21 @@ final class KernelTests: XCTestCase {
             XCTAssertEqual(Array(UnsafeBufferPointer(start: hits, count: count)), [Int](repeating: 1, count: count))
             hits.deallocate()
         }
+    }
+}
+
+/// Random queries, keys and values for attention tests: keys in blocks of 16 positions
+/// ([block][dim][16], as the cache keeps them), values one row per position.
+struct AttentionProblem {
+    let blocks: Int, qDim: Int, ks: Int
+    let q: [Float], keys: [Float], v: [Float]
+
+    init(heads: Int, dim: Int, positions n: Int, tokens: Int, _ rng: inout SeededRandom) {
+        blocks = (n + 15) / 16
+        qDim = heads * dim
+        ks = dim * 16
+        q = (0..<tokens * heads * dim).map { _ in Float(rng.unit() * 2 - 1) }
+        keys = (0..<blocks * dim * 16).map { _ in Float(rng.unit() * 2 - 1) }
+        v = (0..<blocks * 16 * dim).map { _ in Float(rng.unit() * 2 - 1) }
     }
 }
