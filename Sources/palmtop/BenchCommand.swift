@@ -14,6 +14,13 @@ struct Bench: ParsableCommand {
     @Option(name: .shortAndLong, help: "Repetitions after one warm-up run (mean ± standard deviation reported).") var repetitions: Int = 5
     @Flag(help: "Print JSON.") var json = false
 
+    func validate() throws {
+        guard promptTokens >= 2 else { throw ValidationError("--prompt-tokens must be at least 2") }
+        guard generateTokens >= 1 else { throw ValidationError("--gen-tokens must be at least 1") }
+        guard depth >= 0 else { throw ValidationError("--depth must not be negative") }
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+    }
+
     func run() throws {
         let tokenizerFigures = try measureTokenizer()
         let model = try modelOptions.load()

@@ -118,6 +118,7 @@ final class CLITests: XCTestCase {
             (["generate", "-m", TestSupport.testData.appendingPathComponent("bad/unsupported_arch.gguf").path, "-p", "x"],
              "unsupported architecture", failure),
             (["eval", "no-such-prompt"], "cannot read", failure),
+            (["bench", "-m", "smollm2-135m-instruct", "--prompt-tokens", "0"], "prompt-tokens", usage),
         ]
         for (args, words, status) in cases {
             let r = try CLIRun.run(args)
