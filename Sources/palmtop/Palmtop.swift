@@ -11,15 +11,16 @@ struct Palmtop: ParsableCommand {
         defaultSubcommand: Chat.self)
 
     /// A mistake in the command line (found while parsing and validating) gets ArgumentParser's message
-    /// and usage, exit 64; a failure while running — a corrupt model file, an empty prompt or one longer
-    /// than the context — is one line on stderr and exit 1: the usage text would not help there.
+    /// and usage, exit 64; input that turns out bad while running — an empty prompt or one longer than
+    /// the context — is one line on stderr and exit 1, like every other failure: the usage text would
+    /// not help there. Help and other clean exits are ArgumentParser's.
     static func main() {
         var command: ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
         do {
             try command.run()
         } catch {
-            if error is ExitCode || error is CleanExit { exit(withError: error) }
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
             FileHandle.standardError.write(Data("Error: \(message(for: error))\n".utf8))
             Foundation.exit(1)
         }

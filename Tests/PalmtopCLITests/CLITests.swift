@@ -130,6 +130,15 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// Help is not an error: printed on stdout with exit 0, for the root command and a subcommand.
+    func testHelpExitsCleanly() throws {
+        for args in [["--help"], ["generate", "--help"], ["help", "bench"]] {
+            let r = try CLIRun.run(args)
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stdout.hasPrefix("OVERVIEW:"), "\(args): \(r.stdout.prefix(80))")
+        }
+    }
+
     func testInvalidUTF8PromptFileIsRejected() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("palmtop-bad-\(getpid()).txt").path
         _ = FileManager.default.createFile(atPath: path, contents: Data([0x48, 0xFF, 0xFE, 0x69]))
