@@ -15,6 +15,12 @@ struct Eval: ParsableCommand {
     @Option(help: "Worker threads.") var threads: Int = ThreadPool.defaultThreadCount
     @Flag(help: "Print JSON lines (one per item, then a summary).") var json = false
 
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let shots, shots < 0 { throw ValidationError("--shots must not be negative") }
+        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
+    }
+
     func run() throws {
         var file = try PromptFile.load(nameOrPath: prompt)
         if let shots {
