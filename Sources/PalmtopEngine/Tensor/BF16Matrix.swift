@@ -104,16 +104,18 @@ public struct MatrixOps {
         // Prefill is compute-bound and the two cores of a shared machine rarely run at the same speed:
         // threads pack the activations together, then take 48-row chunks (four register tiles) from a
         // shared counter until none are left, so a slowed core does less instead of holding up the other.
-        let chunkRows = 48
+        // The last rows go out one register tile (12 rows) at a time, so whichever thread finishes first
+        // waits for at most a tile, not a whole chunk, at the region's end.
+        let chunkRows = 48, tileRows = 12, threads = pool.threadCount
         var chunks: [(job: Int, rows: Range<Int>)] = []
         for (i, job) in jobs.enumerated() {
-            for lo in stride(from: 0, to: job.w.rows, by: chunkRows) {
-                chunks.append((i, lo..<min(lo + chunkRows, job.w.rows)))
-            }
+            let coarse = i == jobs.count - 1 ? max(0, job.w.rows - threads * chunkRows) : job.w.rows
+            for lo in stride(from: 0, to: coarse, by: chunkRows) { chunks.append((i, lo..<min(lo + chunkRows, coarse))) }
+            for lo in stride(from: coarse, to: job.w.rows, by: tileRows) { chunks.append((i, lo..<min(lo + tileRows, job.w.rows))) }
         }
         scratch.reserve(Int(pk_packed_count(Int64(tokens), Int64(cols))))
         let hi = scratch.hi, lo = precision == .exact ? scratch.lo : nil
-        let groups = (tokens + 15) / 16, threads = pool.threadCount
+        let groups = (tokens + 15) / 16
         let progress = RegionProgress()
         pool.runParts { part in
             pk_pack_bf16(x, hi, lo, Int64(tokens), Int64(cols), Int64(groups * part / threads), Int64(groups * (part + 1) / threads))
