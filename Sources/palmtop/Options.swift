@@ -18,7 +18,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Context limit in tokens (capped by the model's own).")
     var ctx: Int = 4096
 
-    @Option(help: "Precision of the prompt pass before generating: fast (bf16 activations as llama.cpp's BF16 path, ~1e-3 relative error per product; bf16 attention) or exact (bf16 activations plus their rounding error, f32 attention; ~1.6x slower). Scoring and prompt log-probabilities are always exact.")
+    @Option(help: "Precision of the prompt pass before generating: fast (bf16 activations as llama.cpp's BF16 path, ~1e-3 relative error per product; bf16 attention) or exact (bf16 activations plus their rounding error, f32 attention; ~1.7x slower). Scoring and prompt log-probabilities are always exact.")
     var prefill: PrefillPrecision = .fast
 
     func validate() throws {
