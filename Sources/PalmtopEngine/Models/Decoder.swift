@@ -298,16 +298,18 @@ public final class Decoder: @unchecked Sendable {
             }
         }
         // softmax over all runs = Σ_r w_r · softmax over run r, with w_r ∝ sum_r · exp(largest_r − largest).
+        // Per layer of every decoded token, so no arrays: two passes over the runs' statistics.
         for g in 0..<c.kvHeadCount {
             for h in 0..<groups {
-                let stat = { (r: Int, k: Int) in partialStats[((g * runs + r) * groups + h) * 2 + k] }
-                let largest = (0..<runs).map { stat($0, 0) }.max()!
-                let weights = (0..<runs).map { stat($0, 1) * Foundation.exp(stat($0, 0) - largest) }
-                let total = weights.reduce(0, +)
+                let row = { (r: Int) in (g * runs + r) * groups + h }
+                var largest = -Float.infinity, total: Float = 0
+                for r in 0..<runs { largest = max(largest, partialStats[row(r) * 2]) }
+                for r in 0..<runs { total += partialStats[row(r) * 2 + 1] * Foundation.exp(partialStats[row(r) * 2] - largest) }
                 let out = att + (g * groups + h) * dim
                 for i in 0..<dim { out[i] = 0 }
                 for r in 0..<runs {
-                    let w = weights[r] / total, part = partialOut + ((g * runs + r) * groups + h) * dim
+                    let w = partialStats[row(r) * 2 + 1] * Foundation.exp(partialStats[row(r) * 2] - largest) / total
+                    let part = partialOut + row(r) * dim
                     for i in 0..<dim { out[i] += w * part[i] }
                 }
             }
