@@ -79,8 +79,10 @@ public struct SamplerChain: Sendable {
         remember([token])
     }
 
-    /// Makes the prompt count as history for the penalties.
-    public mutating func prime(_ tokens: [Int]) {
+    /// Makes the prompt count as history for the penalties: its last `repeat_last_n` tokens, or all
+    /// of it for -1 ("the whole context").
+    public mutating func prime(_ prompt: [Int]) {
+        let tokens = Array(prompt.suffix(settings.repeatLastN < 0 ? prompt.count : settings.repeatLastN))
         for i in stages.indices { if var p = stages[i] as? Penalties { p.prime(tokens); stages[i] = p } }
         remember(tokens)
     }
@@ -93,7 +95,9 @@ public struct SamplerChain: Sendable {
 
     private mutating func remember(_ tokens: [Int]) {
         history += tokens
-        let window = settings.repeatLastN < 0 ? Int.max : max(settings.repeatLastN, 64)
+        // -1 keeps everything (the context bounds it); otherwise trim now and then, not per token.
+        guard settings.repeatLastN >= 0 else { return }
+        let window = max(settings.repeatLastN, 64)
         if history.count > 2 * window + 256 { history.removeFirst(history.count - window) }
     }
 

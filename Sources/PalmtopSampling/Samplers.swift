@@ -113,8 +113,10 @@ public struct Penalties: Sampler {
 
     public mutating func accept(_ token: Int) {
         history.append(token)
-        let keep = max(lastN, 0)
-        if history.count > keep * 2 + 64 { history.removeFirst(history.count - keep) }
+        // -1 means the whole context: nothing is dropped (the context bounds the history). Otherwise
+        // trim to the last lastN now and then rather than on every token.
+        guard lastN >= 0 else { return }
+        if history.count > lastN * 2 + 64 { history.removeFirst(history.count - lastN) }
     }
 
     /// Seeds the history with prompt tokens, so the prompt counts as "already said".

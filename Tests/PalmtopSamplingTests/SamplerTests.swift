@@ -64,6 +64,30 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(apply(window, flat).logits, [1, 1, 1, 1])
     }
 
+    /// repeat_last_n over a primed prompt and a generated history, through the chain as a session
+    /// drives it: -1 is the whole context (prompt included, however long), 0 disables the window,
+    /// N is the last N tokens. The prompt holds ids 0…99 once each; 200 generated tokens of id 100
+    /// follow, then one of id 101.
+    func testRepeatLastNWindowsOverPromptAndHistory() {
+        let table: [(lastN: Int, penalized: Set<Int>)] = [
+            (-1, Set(0...101)), (0, []), (1, [101]), (64, [100, 101]),
+        ]
+        for row in table {
+            var settings = SamplingSettings.greedy
+            settings.repeatPenalty = 2
+            settings.repeatLastN = row.lastN
+            settings.order = [.penalties]
+            var chain = SamplerChain(settings)
+            chain.prime(Array(0..<100))
+            for _ in 0..<200 { chain.accept(100) }
+            chain.accept(101)
+            var c = Candidates(ids: Array(0..<102), logits: Array(repeating: 1, count: 102))
+            chain.apply(&c)
+            let penalized = Set(c.ids.indices.filter { c.logits[$0] < 1 }.map { c.ids[$0] })
+            XCTAssertEqual(penalized, row.penalized, "repeat_last_n \(row.lastN)")
+        }
+    }
+
     func testChainOrderMatters() {
         // min-p judges ratios to the best token, which temperature changes: the order decides what survives.
         var flatFirst = SamplingSettings()

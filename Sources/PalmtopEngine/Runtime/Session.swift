@@ -117,7 +117,7 @@ public final class Session: @unchecked Sendable {
         var last: [Float] = []
         let stats = try prefill(prompt, logits: .last) { _, row in last = Array(row) }
         var chain = SamplerChain(settings)
-        chain.prime(prompt.suffix(max(settings.repeatLastN, 0)))
+        chain.prime(prompt)
         var stopper = StopMatcher(settings.stop)
         var utf8 = UTF8Accumulator()
         var summary = GenerationSummary(stopReason: .maxTokens, promptTokens: prompt.count, reusedTokens: stats.reused,
