@@ -14,12 +14,11 @@ extension PromptFile {
         let base = path.map { ($0 as NSString).deletingLastPathComponent } ?? "."
         guard let rel = override ?? devPath else { return [] }
         let file = override ?? (rel.hasPrefix("/") ? rel : (base as NSString).appendingPathComponent(rel))
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-            throw PromptFileError(path: file, line: nil, message: "cannot read the dev set")
-        }
+        let text = try PromptFileLimits.readText(file, limit: PromptFileLimits.maxDevSetBytes, what: "dev set")
         var items: [DevItem] = []
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            try PromptFileLimits.checkJSONNesting(line, path: file, lineNumber: i + 1)
             do {
                 let item = try JSONDecoder().decode(DevItem.self, from: Data(line.utf8))
                 switch scoring {

@@ -11,11 +11,10 @@ extension PromptFile {
         } else {
             path = PromptLibrary.directory().appendingPathComponent("\(nameOrPath).yaml").path
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw PromptFileError(path: path, line: nil, message: "cannot read the prompt file (known prompts: \(PromptLibrary.names().joined(separator: ", ")))")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw PromptFileError(path: path, line: nil, message: "not valid UTF-8") }
-        return try parse(text, path: path)
+        return try parse(PromptFileLimits.readText(path), path: path)
     }
 
     private static let topLevelKeys: Set<String> = ["name", "description", "model", "mode", "instruction", "template", "separator",
@@ -27,6 +26,7 @@ extension PromptFile {
     public static func parse(_ text: String, path: String) throws -> PromptFile {
         let node: Node
         do {
+            try PromptFileLimits.checkNesting(text, path: path)
             guard let n = try Yams.compose(yaml: text) else { throw PromptFileError(path: path, line: nil, message: "the file is empty") }
             node = n
         } catch let e as PromptFileError {
@@ -34,6 +34,7 @@ extension PromptFile {
         } catch let e as YamlError {
             throw PromptFileError(path: path, line: yamlLine(e), message: "YAML syntax error: \(String(describing: e).split(separator: "\n").first ?? "")")
         }
+        try PromptFileLimits.checkSize(node, path: path)
         guard let map = node.mapping else { throw PromptFileError(path: path, line: line(node), message: "the top level must be a mapping") }
         func fail(_ n: Node?, _ m: String) -> PromptFileError { PromptFileError(path: path, line: n.map(line), message: m) }
         for (k, _) in map {

@@ -24,27 +24,17 @@ public enum AtomicWriter {
 }
 
 extension PromptFile {
-    /// YAML text in the library's field order (block scalars kept readable by quoting).
+    /// YAML text in the library's field order, for a prompt that has no file yet (and for recovery
+    /// files). Every sampling key that differs from greedy defaults is written, so nothing the loader
+    /// accepts is lost.
     public func yaml() -> String {
-        func q(_ s: String) -> String {
-            var out = "\""
-            for ch in s.unicodeScalars {
-                switch ch {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                default: out.unicodeScalars.append(ch)
-                }
-            }
-            return out + "\""
-        }
+        let q = YAMLScalarWriter.doubleQuoted
         var y = "name: \(name)\n"
         y += "description: \(q(description))\n"
         y += "model: \(model)\nmode: \(mode.rawValue)\n"
         if let instruction { y += "instruction: \(q(instruction))\n" }
         y += "template: \(q(template))\nseparator: \(q(separator))\nquery: \(q(query))\n"
-        y += "exemplars:\n"
+        y += "exemplars:" + (exemplars.isEmpty ? " []" : "") + "\n"
         for e in exemplars {
             var first = true
             for key in Self.exemplarFields where e.fields[key] != nil {
@@ -53,25 +43,66 @@ extension PromptFile {
             }
             if !e.enabled { y += "    enabled: false\n" }
         }
-        if let extractor {
-            switch extractor {
-            case .lastNumber: y += "extractor:\n  kind: last-number\n"
-            case .firstLine: y += "extractor:\n  kind: first-line\n"
-            case .regex(let p): y += "extractor:\n  kind: regex\n  pattern: \(q(p))\n"
-            }
-        }
-        y += "sampling:\n  temperature: \(sampling.temperature)\n  max_tokens: \(sampling.maxTokens)\n"
-        y += "  stop: [\(sampling.stop.map(q).joined(separator: ", "))]\n"
+        if let extractor { y += "extractor:\n" + Self.extractorLines(extractor).map { "  \($0)\n" }.joined() }
+        y += "sampling:\n" + Self.samplingLines(sampling).map { "  \($0)\n" }.joined()
         y += "scoring: \(scoring.rawValue)\n"
         if scoring == .rankChoices { y += "choice_template: \(q(choiceTemplate))\n" }
-        if let devPath { y += "dev: \(devPath)\n" }
+        if let devPath { y += "dev: \(q(devPath))\n" }
         return y
     }
 
-    /// Validates by re-parsing, then writes atomically with a backup of the previous version.
-    public func save(to path: String) throws {
-        let text = yaml()
-        _ = try PromptFile.parse(text, path: path)
-        try AtomicWriter.write(text, to: path)
+    static func extractorLines(_ extractor: AnswerExtractor) -> [String] {
+        switch extractor {
+        case .lastNumber: return ["kind: last-number"]
+        case .firstLine: return ["kind: first-line"]
+        case .regex(let p): return ["kind: regex", "pattern: \(YAMLScalarWriter.doubleQuoted(p))"]
+        }
+    }
+
+    /// Every sampling key the loader accepts, with its value as YAML text, in the loader's order.
+    static func samplingEntries(_ s: SamplingSettings) -> [(key: String, value: String)] {
+        func number(_ f: Float) -> String { f.isFinite && f == f.rounded() && abs(f) < 1e7 ? String(Int(f)) : "\(f)" }
+        return [
+            ("temperature", number(s.temperature)), ("top_k", "\(s.topK)"), ("top_p", number(s.topP)), ("min_p", number(s.minP)),
+            ("repeat_penalty", number(s.repeatPenalty)), ("repeat_last_n", "\(s.repeatLastN)"),
+            ("presence_penalty", number(s.presencePenalty)), ("frequency_penalty", number(s.frequencyPenalty)), ("seed", "\(s.seed)"),
+            ("max_tokens", "\(s.maxTokens)"), ("stop", "[" + s.stop.map(YAMLScalarWriter.doubleQuoted).joined(separator: ", ") + "]"),
+            ("order", "[" + s.order.map(\.rawValue).joined(separator: ", ") + "]"),
+        ]
+    }
+
+    /// `key: value` lines for a new sampling block: temperature, max_tokens and stop always, and any
+    /// other key whose value is not the loader's default.
+    static func samplingLines(_ s: SamplingSettings) -> [String] {
+        let defaults = Dictionary(uniqueKeysWithValues: samplingEntries(.greedy).map { ($0.key, $0.value) })
+        return samplingEntries(s).filter { ["temperature", "max_tokens", "stop"].contains($0.key) || defaults[$0.key] != $0.value }
+            .map { "\($0.key): \($0.value)" }
+    }
+
+    /// The text to save: the file at `source` changed only where this prompt differs from what it
+    /// holds (comments, layout and untouched keys kept), or a whole new file when there is none or
+    /// its layout cannot be patched. Either way it must load back as exactly this prompt.
+    func savedText(for path: String, basedOn source: String) throws -> String {
+        func loadsBack(_ text: String) -> Bool {
+            guard var reparsed = try? PromptFile.parse(text, path: path) else { return false }
+            reparsed.path = self.path
+            return reparsed == self
+        }
+        if let original = try? PromptFileLimits.readText(source),
+           let before = try? PromptFile.parse(original, path: source),
+           let patched = PromptFilePatcher.patch(text: original, from: before, to: self), loadsBack(patched) {
+            return patched
+        }
+        let fresh = yaml()
+        _ = try PromptFile.parse(fresh, path: path)  // the usual file:line error for an invalid prompt
+        guard loadsBack(fresh) else { throw PromptFileError(path: path, line: nil, message: "cannot write this prompt so that it loads back unchanged") }
+        return fresh
+    }
+
+    /// Writes atomically with a backup of the previous version. The text is the file at `source`
+    /// (default: `path` itself) with only the changed values rewritten, so saving a prompt that was
+    /// loaded from a file keeps that file's comments and layout.
+    public func save(to path: String, basedOn source: String? = nil) throws {
+        try AtomicWriter.write(savedText(for: path, basedOn: source ?? path), to: path)
     }
 }

@@ -55,7 +55,7 @@ struct LibraryFiles {
         try checked(newName)
         var prompt = try PromptFile.load(nameOrPath: path(name))
         prompt.name = newName
-        try prompt.save(to: path(newName))
+        try prompt.save(to: path(newName), basedOn: path(name))
     }
 
     /// Writes the prompt under its new name before the old file goes, so a failure leaves the old one.
@@ -64,7 +64,7 @@ struct LibraryFiles {
         try checked(newName)
         var prompt = try PromptFile.load(nameOrPath: path(name))
         prompt.name = newName
-        try prompt.save(to: path(newName))
+        try prompt.save(to: path(newName), basedOn: path(name))
         try FileManager.default.removeItem(atPath: path(name))
         if RecoveryFile.exists(for: path(name)) {
             try? FileManager.default.moveItem(atPath: RecoveryFile.path(for: path(name)), toPath: RecoveryFile.path(for: path(newName)))
