@@ -57,27 +57,3 @@ public struct PromptFileError: Error, CustomStringConvertible, Equatable {
     public let message: String
     public var description: String { "\(path)\(line.map { ":\($0)" } ?? ""): \(message)" }
 }
-
-/// The directory holding the shipped library: `PALMTOP_PROMPTS`, else `prompts/` next to the current
-/// directory or the executable's package.
-public enum PromptLibrary {
-    public static func directory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-        if let dir = environment["PALMTOP_PROMPTS"] { return URL(fileURLWithPath: dir) }
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("prompts")
-        if FileManager.default.fileExists(atPath: cwd.path) { return cwd }
-        // The release binary lives in .build/release/ of the checkout.
-        var exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = exe.appendingPathComponent("prompts")
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("README.md").path) { return candidate }
-            exe = exe.deletingLastPathComponent()
-        }
-        return cwd
-    }
-
-    /// Names of the prompts in the library, sorted.
-    public static func names(in dir: URL = directory()) -> [String] {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return files.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
-    }
-}

@@ -3,16 +3,20 @@ import PalmtopSampling
 import Yams
 
 extension PromptFile {
-    /// A library name (`prompts/NAME.yaml`) or a path.
+    /// A library name (the user's prompt of that name, else the shipped one) or a path.
     public static func load(nameOrPath: String) throws -> PromptFile {
         let path: String
         if nameOrPath.hasSuffix(".yaml") || nameOrPath.contains("/") {
             path = nameOrPath
         } else {
-            path = PromptLibrary.directory().appendingPathComponent("\(nameOrPath).yaml").path
+            let entries = PromptLibrary.entries()
+            guard let entry = entries.first(where: { $0.name == nameOrPath }) else {
+                throw PromptFileError(path: nameOrPath, line: nil, message: "no such prompt in the library (known prompts: \(entries.map(\.name).joined(separator: ", ")))")
+            }
+            path = entry.path
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            throw PromptFileError(path: path, line: nil, message: "cannot read the prompt file (known prompts: \(PromptLibrary.names().joined(separator: ", ")))")
+            throw PromptFileError(path: path, line: nil, message: "cannot read the prompt file")
         }
         return try parse(PromptFileLimits.readText(path), path: path)
     }

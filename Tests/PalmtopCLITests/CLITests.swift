@@ -117,7 +117,7 @@ final class CLITests: XCTestCase {
             (["generate", "-m", TestSupport.testData.appendingPathComponent("bad").path, "-p", "x"], "directory", failure),
             (["generate", "-m", TestSupport.testData.appendingPathComponent("bad/unsupported_arch.gguf").path, "-p", "x"],
              "unsupported architecture", failure),
-            (["eval", "no-such-prompt"], "cannot read", failure),
+            (["eval", "no-such-prompt"], "no such prompt in the library", failure),
             (["bench", "-m", "smollm2-135m-instruct", "--prompt-tokens", "0"], "prompt-tokens", usage),
         ]
         for (args, words, status) in cases {

@@ -97,3 +97,32 @@ final class PromptFileTests: XCTestCase {
         XCTAssertEqual(AnswerExtractor.normalize(" Paris. "), "paris")
     }
 }
+
+/// Where the library looks: the user's folder from the environment, shipped templates beside it,
+/// a user prompt shadowing a shipped one of the same name.
+final class PromptLibraryTests: XCTestCase {
+    func testUserDirectoryFollowsTheEnvironment() {
+        XCTAssertEqual(PromptLibrary.userDirectory(environment: ["PALMTOP_PROMPTS": "/p", "XDG_DATA_HOME": "/x"]).path, "/p")
+        XCTAssertEqual(PromptLibrary.userDirectory(environment: ["XDG_DATA_HOME": "/x", "HOME": "/h"]).path, "/x/palmtop/prompts")
+        XCTAssertEqual(PromptLibrary.userDirectory(environment: ["HOME": "/h"]).path, "/h/.local/share/palmtop/prompts")
+        XCTAssertEqual(PromptLibrary.userDirectory(environment: ["XDG_DATA_HOME": "", "HOME": "/h"]).path, "/h/.local/share/palmtop/prompts")
+    }
+
+    func testUserPromptsComeFirstAndShadowShippedOnes() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("palmtop-libdirs-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: root) }
+        for (dir, names) in [("user", ["zeta", "antonyms"]), ("shipped", ["antonyms", "beta"])] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(dir), withIntermediateDirectories: true)
+            for n in names { _ = FileManager.default.createFile(atPath: root.appendingPathComponent("\(dir)/\(n).yaml").path, contents: Data()) }
+        }
+        let env = ["PALMTOP_PROMPTS": root.appendingPathComponent("user").path, "PALMTOP_SHIPPED_PROMPTS": root.appendingPathComponent("shipped").path]
+        let entries = PromptLibrary.entries(environment: env)
+        XCTAssertEqual(entries.map(\.name), ["antonyms", "zeta", "beta"])
+        XCTAssertEqual(entries.map(\.shipped), [false, false, true])
+        let shippedBeta = root.appendingPathComponent("shipped/beta.yaml").path
+        XCTAssertTrue(PromptLibrary.isShipped(shippedBeta, environment: env))
+        XCTAssertEqual(PromptLibrary.saveTarget(for: shippedBeta, environment: env), root.appendingPathComponent("user/beta.yaml").path)
+        let own = root.appendingPathComponent("user/zeta.yaml").path
+        XCTAssertEqual(PromptLibrary.saveTarget(for: own, environment: env), own)
+    }
+}

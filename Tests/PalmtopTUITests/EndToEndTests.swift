@@ -102,4 +102,51 @@ final class EndToEndTests: XCTestCase {
         XCTAssertFalse(try pane.screen().contains("(modified)"), "the edit comes from the file, not from a recovery")
         try closeEditorLibraryAndQuit()
     }
+
+    /// A shipped template opened from the library and saved lands in the user's library as a copy
+    /// (dev set along); the shipped file stays byte for byte as it was.
+    func testSavingAShippedTemplateWritesACopyIntoTheUserLibrary() throws {
+        let binary = try TmuxPane.binary()
+        let root = NSTemporaryDirectory() + "palmtop-e2e-shipped-\(getpid())"
+        let shippedDir = root + "/shipped", userDir = root + "/user"
+        try? FileManager.default.removeItem(atPath: root)
+        try FileManager.default.createDirectory(atPath: shippedDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let checkout = TestSupport.packageRoot.appendingPathComponent("prompts")
+        try FileManager.default.copyItem(atPath: checkout.appendingPathComponent("antonyms.yaml").path, toPath: shippedDir + "/antonyms.yaml")
+        try FileManager.default.copyItem(atPath: checkout.appendingPathComponent("antonyms.dev.jsonl").path, toPath: shippedDir + "/antonyms.dev.jsonl")
+        let original = try Data(contentsOf: URL(fileURLWithPath: shippedDir + "/antonyms.yaml"))
+
+        let pane = TmuxPane(name: "shipped")
+        try pane.start()
+        defer { pane.stop() }
+        try pane.type("PALMTOP_SHIPPED_PROMPTS='\(shippedDir)' PALMTOP_PROMPTS='\(userDir)' '\(binary)' chat --model gemma-3-270m --mode complete")
+        try pane.waitFor("F1 help", timeout: 30)
+        try pane.send("F4")
+        try pane.waitFor("antonyms ·shipped")
+        try pane.waitFor("saving it writes a copy into your library")
+        try pane.send("Enter")
+        try pane.waitFor("shipped template: s saves a copy")
+        try pane.waitFor("[x] 1. hot  →  cold")
+        try pane.send("e")
+        try pane.waitFor("exemplar 1 · input:")
+        try pane.send("C-u")
+        try pane.send("warm", literal: true)
+        try pane.send("Enter")
+        try pane.waitFor("[x] 1. warm  →  cold")
+        try pane.send("s")
+        try pane.waitFor("saved a copy in your library")
+        let copy = try String(contentsOfFile: userDir + "/antonyms.yaml", encoding: .utf8)
+        XCTAssertTrue(copy.contains("- input: \"warm\""), copy)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: userDir + "/antonyms.dev.jsonl"), "the dev set comes along")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: shippedDir + "/antonyms.yaml")), original, "the shipped file is untouched")
+        try pane.send("Escape")
+        try pane.waitFor("Prompt library")
+        // The user's copy now shadows the template: one antonyms, not marked shipped.
+        _ = try pane.waitFor("the user's copy in the list", timeout: 10) { $0.contains("› antonyms") && !$0.contains("antonyms ·shipped") }
+        try pane.send("Escape")
+        _ = try pane.waitFor("the library to close", timeout: 10) { !$0.contains("Prompt library") && $0.contains("F1 help") }
+        try pane.send("C-d")
+        try pane.waitForShell()
+    }
 }

@@ -18,10 +18,13 @@ final class LibraryEditingTests: XCTestCase {
             try FileManager.default.copyItem(at: shipped.appendingPathComponent(file), to: URL(fileURLWithPath: "\(directory)/\(file)"))
         }
         setenv("PALMTOP_PROMPTS", directory, 1)
+        // No shipped templates: the list is exactly this folder, whatever the checkout ships.
+        setenv("PALMTOP_SHIPPED_PROMPTS", directory + "/none", 1)
     }
 
     override func tearDown() {
         unsetenv("PALMTOP_PROMPTS")
+        unsetenv("PALMTOP_SHIPPED_PROMPTS")
         try? FileManager.default.removeItem(atPath: directory)
     }
 

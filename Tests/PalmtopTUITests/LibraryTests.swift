@@ -20,10 +20,13 @@ final class LibraryTests: XCTestCase {
         try dev.split(separator: "\n").prefix(4).joined(separator: "\n").write(toFile: directory + "/sentiment.dev.jsonl", atomically: true, encoding: .utf8)
         try "name: broken\ntemplate: [unclosed\n".write(toFile: directory + "/broken.yaml", atomically: true, encoding: .utf8)
         setenv("PALMTOP_PROMPTS", directory, 1)
+        // No shipped templates: the list is exactly this folder, whatever the checkout ships.
+        setenv("PALMTOP_SHIPPED_PROMPTS", directory + "/none", 1)
     }
 
     override func tearDown() {
         unsetenv("PALMTOP_PROMPTS")
+        unsetenv("PALMTOP_SHIPPED_PROMPTS")
         try? FileManager.default.removeItem(atPath: directory)
     }
 

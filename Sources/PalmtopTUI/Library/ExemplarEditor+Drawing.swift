@@ -6,7 +6,7 @@ import PalmtopPrompts
 /// pending y/n question).
 extension ExemplarEditor {
     public func draw(into canvas: Canvas, rect: Rect) {
-        let inside = canvas.box(rect, title: "\(prompt.name)\(isModified ? " (modified)" : "") — exemplar editor")
+        let inside = canvas.box(rect, title: "\(prompt.name)\(isModified ? " (modified)" : "")\(isShipped ? " (shipped template: s saves a copy)" : "") — exemplar editor")
         guard inside.height >= 10 else { return }
         let w = inside.width - 2, c = inside.col + 1
         let footer = focus == .list ? KeyTable.footer(KeyTable.exemplarEditor, width: w)

@@ -12,16 +12,23 @@ extension ExemplarEditor {
         host.cancelLibraryJob()
     }
 
-    /// Validates and writes the file atomically (the previous version kept as `NAME.yaml~`); the
-    /// recovery file is no longer needed once the file holds the changes.
+    /// Validates and writes the file atomically and losslessly (the previous version kept as
+    /// `NAME.yaml~`); the recovery file is no longer needed once the file holds the changes. A shipped
+    /// template is never written: the save goes to the user's library, and the editor then edits that copy.
     func save() {
-        guard let path = prompt.path else { host.notify("this prompt has no file to save to", .error); return }
+        guard let source = prompt.path else { host.notify("this prompt has no file to save to", .error); return }
+        let target = PromptLibrary.saveTarget(for: source)
         do {
-            try prompt.save(to: path)
+            try PromptLibrary.save(prompt, from: source, to: target)
+            prompt.path = target
             saved = prompt
-            RecoveryFile.remove(for: path)
+            RecoveryFile.remove(for: target)
             autosaved = nil
-            host.notify("saved \(path) (previous version kept as \((path as NSString).lastPathComponent)~)", .info)
+            if target != source {
+                host.notify("saved a copy in your library: \(target) (the shipped \(prompt.name) stays as it was)", .info)
+            } else {
+                host.notify("saved \(target) (previous version kept as \((target as NSString).lastPathComponent)~)", .info)
+            }
         } catch {
             host.notify("\(error)", .error)
         }

@@ -49,8 +49,12 @@ public final class ExemplarEditor: Panel {
         self.host = host
         self.prompt = prompt
         saved = prompt
-        if let path = prompt.path, RecoveryFile.exists(for: path) { offerRecovery(path) }
+        if let path = recoveryKey, RecoveryFile.exists(for: path) { offerRecovery(path) }
     }
+
+    /// The file the recovery file belongs to: where a save will write (for a shipped template, its
+    /// copy in the user's library, since the shipped folder is read-only).
+    var recoveryKey: String? { prompt.path.map { PromptLibrary.saveTarget(for: $0) } }
 
     /// The fields the template uses, in the order the editor walks them.
     var fieldNames: [String] { PromptFile.exemplarFields.filter { prompt.template.contains("{\($0)}") || $0 == "output" } }
@@ -65,6 +69,8 @@ public final class ExemplarEditor: Panel {
 
     /// Whether the editor holds changes that are not in the file.
     public var isModified: Bool { working != saved }
+    /// Editing a shipped template: a save writes a copy into the user's library.
+    var isShipped: Bool { prompt.path.map { PromptLibrary.isShipped($0) } ?? false }
 
     public func handle(_ key: Key) -> Effect {
         let effect: Effect
@@ -195,7 +201,7 @@ public final class ExemplarEditor: Panel {
     /// Writes the recovery file when the working prompt changed since the last autosave, and removes it
     /// once the working prompt matches the file again.
     private func autosave() {
-        guard let path = prompt.path else { return }
+        guard let path = recoveryKey else { return }
         let now = working
         guard now != (autosaved ?? saved) else { return }
         if now == saved {
@@ -211,7 +217,9 @@ public final class ExemplarEditor: Panel {
         confirmation = Confirmation("restore the unsaved changes\(when)? (n discards them)",
             onYes: { [unowned self] in
                 do {
+                    let source = prompt.path
                     prompt = try RecoveryFile.load(for: path)
+                    prompt.path = source
                     autosaved = prompt
                     host.notify("restored the unsaved changes — s saves them", .info)
                 } catch {
@@ -229,7 +237,7 @@ public final class ExemplarEditor: Panel {
     private func leave(_ go: @escaping () -> Void) {
         guard isModified else { go(); return }
         confirmation = Confirmation("leave without saving? y discards your changes, n stays (s saves)") { [unowned self] in
-            if let path = prompt.path { RecoveryFile.remove(for: path) }
+            if let path = recoveryKey { RecoveryFile.remove(for: path) }
             prompt = saved
             autosaved = nil
             go()

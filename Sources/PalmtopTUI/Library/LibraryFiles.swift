@@ -1,9 +1,10 @@
 import Foundation
 import PalmtopPrompts
 
-/// The library browser's file operations: new prompt from a template, duplicate, rename, delete.
-/// Every write goes through `PromptFile.save` (validated, atomic); nothing is removed outright — a
-/// deleted prompt becomes its backup `NAME.yaml~`.
+/// The library browser's file operations in the user's library: new prompt from a template,
+/// duplicate (also of a shipped template), rename, delete. Every write goes through
+/// `PromptFile.save` (validated, atomic, lossless); nothing is removed outright — a deleted prompt
+/// becomes its backup `NAME.yaml~`.
 struct LibraryFiles {
     let directory: URL
 
@@ -47,15 +48,17 @@ struct LibraryFiles {
 
     func create(_ name: String) throws {
         try checked(name)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try PromptFile.parse(Self.template(name: name), path: path(name)).save(to: path(name))
     }
 
-    /// A copy under a new name; it shares the original's dev set file.
-    func duplicate(_ name: String, as newName: String) throws {
+    /// A copy under a new name of the prompt at `source`: it shares the original's dev set file, which
+    /// is copied along when the original is not in this library.
+    func duplicate(_ source: String, as newName: String) throws {
         try checked(newName)
-        var prompt = try PromptFile.load(nameOrPath: path(name))
+        var prompt = try PromptFile.load(nameOrPath: source)
         prompt.name = newName
-        try prompt.save(to: path(newName), basedOn: path(name))
+        try PromptLibrary.save(prompt, from: source, to: path(newName))
     }
 
     /// Writes the prompt under its new name before the old file goes, so a failure leaves the old one.

@@ -4,12 +4,13 @@ import PalmtopPrompts
 /// F4: the prompt library. Typing filters the list, ↑/↓ select, the right side previews the prompt
 /// (or shows why its file does not load), Enter opens the exemplar editor; Ctrl keys create a prompt
 /// from a template, duplicate, rename and delete (after a y/n question), and the list refreshes.
-/// Esc closes.
+/// Esc closes. It lists the user's prompts, then the shipped templates (marked); a shipped one
+/// cannot be renamed or deleted, and saving or duplicating it writes into the user's library.
 public final class LibraryPanel: Panel {
     private unowned let host: LibraryHost
-    private let directory: URL
     private let files: LibraryFiles
-    private var names: [String]
+    private var entries: [PromptLibrary.Entry]
+    private var names: [String] { entries.map(\.name) }
     public private(set) var filter = ""
     private var selected = 0
     private var loaded: [String: Result<PromptFile, Error>] = [:]
@@ -18,11 +19,10 @@ public final class LibraryPanel: Panel {
     private var confirmation: Confirmation?
 
     /// `selecting` is the path of a prompt to select (the one the editor just left).
-    public init(host: LibraryHost, directory: URL = PromptLibrary.directory(), selecting: String? = nil) {
+    public init(host: LibraryHost, selecting: String? = nil) {
         self.host = host
-        self.directory = directory
-        files = LibraryFiles(directory: directory)
-        names = PromptLibrary.names(in: directory)
+        files = LibraryFiles(directory: PromptLibrary.userDirectory())
+        entries = PromptLibrary.entries()
         if let selecting {
             selected = names.firstIndex(of: URL(fileURLWithPath: selecting).deletingPathExtension().lastPathComponent) ?? 0
         }
@@ -35,9 +35,18 @@ public final class LibraryPanel: Panel {
 
     public var selectedName: String? { visible.indices.contains(selected) ? visible[selected] : nil }
 
+    private func entry(_ name: String) -> PromptLibrary.Entry? { entries.first { $0.name == name } }
+
+    /// The selected prompt when it is the user's own; for a shipped template, a note and nil.
+    private func ownSelected(_ action: String) -> String? {
+        guard let name = selectedName, let e = entry(name) else { return nil }
+        if e.shipped { host.notify("\(name) is a shipped template and cannot be \(action) — ^T duplicates it into your library", .warning); return nil }
+        return name
+    }
+
     private func prompt(_ name: String) -> Result<PromptFile, Error> {
         if let p = loaded[name] { return p }
-        let r = Result { try PromptFile.load(nameOrPath: files.path(name)) }
+        let r = Result { try PromptFile.load(nameOrPath: entry(name)?.path ?? files.path(name)) }
         loaded[name] = r
         return r
     }
@@ -70,17 +79,17 @@ public final class LibraryPanel: Panel {
                 change(selecting: new, "created \(new).yaml from the template — Enter opens it") { try files.create(new) }
             }
         case .ctrl("t"):
-            guard let name = selectedName else { return [.handled] }
+            guard let name = selectedName, let source = entry(name) else { return [.handled] }
             nameField = NameField("duplicate \(name) as: ", initial: "\(name)-copy") { [unowned self] new in
-                change(selecting: new, "duplicated \(name) as \(new)") { try files.duplicate(name, as: new) }
+                change(selecting: new, "duplicated \(name) as \(new)") { try files.duplicate(source.path, as: new) }
             }
         case .ctrl("r"):
-            guard let name = selectedName else { return [.handled] }
+            guard let name = ownSelected("renamed") else { return [.handled] }
             nameField = NameField("rename \(name) to: ", initial: name) { [unowned self] new in
                 change(selecting: new, "renamed \(name) to \(new)") { try files.rename(name, to: new) }
             }
         case .ctrl("x"), .delete:
-            guard let name = selectedName else { return [.handled] }
+            guard let name = ownSelected("deleted") else { return [.handled] }
             confirmation = Confirmation("delete \(name)? (the file is kept as \(name).yaml~)") { [unowned self] in
                 change(selecting: nil, "deleted \(name) (kept as \(name).yaml~)") { try files.delete(name) }
             }
@@ -94,7 +103,7 @@ public final class LibraryPanel: Panel {
     @discardableResult
     private func change(selecting name: String?, _ done: String, _ operation: () throws -> Void) -> Bool {
         do { try operation() } catch { host.notify("\(error)", .error); return false }
-        names = PromptLibrary.names(in: directory)
+        entries = PromptLibrary.entries()
         loaded = [:]
         if let name {
             if !visible.contains(name) { filter = "" }
@@ -117,19 +126,21 @@ public final class LibraryPanel: Panel {
         let height = max(inside.height - 2 - footer.count, 0)
         let top = max(min(selected - height / 2, list.count - height), 0)
         if list.isEmpty {
-            canvas.put(names.isEmpty ? "no prompts in \(directory.path)" : "nothing matches", row: inside.row + 2, col: inside.col + 1, role: .dim)
+            canvas.put(names.isEmpty ? "no prompts in \(files.directory.path)" : "nothing matches", row: inside.row + 2, col: inside.col + 1, role: .dim)
         }
         for i in 0..<height where top + i < list.count {
             let isSelected = top + i == selected
             let row = inside.row + 2 + i
             if isSelected { canvas.fill(Rect(row: row, col: inside.col, width: listWidth, height: 1), role: .selection) }
-            canvas.put((isSelected ? "› " : "  ") + list[top + i], row: row, col: inside.col, role: isSelected ? .selection : .text, limit: listWidth)
+            let shipped = entry(list[top + i])?.shipped == true
+            canvas.put((isSelected ? "› " : "  ") + list[top + i] + (shipped ? " ·shipped" : ""), row: row, col: inside.col,
+                       role: isSelected ? .selection : shipped ? .dim : .text, limit: listWidth)
         }
         for r in 0..<height { canvas.put("│", row: inside.row + 2 + r, col: inside.col + listWidth, role: .border) }
         drawFooter(canvas, footer, row: inside.bottom - footer.count, col: inside.col + 1, width: inside.width - 2)
         guard let name = selectedName else { return }
         let preview = Rect(row: inside.row + 2, col: inside.col + listWidth + 2, width: inside.width - listWidth - 3, height: height)
-        drawPreview(prompt(name), into: canvas, rect: preview)
+        drawPreview(prompt(name), shipped: entry(name)?.shipped == true, into: canvas, rect: preview)
     }
 
     /// The bottom rows: the name being typed, the pending question, or the keys.
@@ -143,7 +154,7 @@ public final class LibraryPanel: Panel {
         }
     }
 
-    private func drawPreview(_ result: Result<PromptFile, Error>, into canvas: Canvas, rect: Rect) {
+    private func drawPreview(_ result: Result<PromptFile, Error>, shipped: Bool, into canvas: Canvas, rect: Rect) {
         var chars: [StyledChar]
         switch result {
         case .failure(let error):
@@ -152,7 +163,10 @@ public final class LibraryPanel: Panel {
             chars = TextLayout.styled(p.name + "\n", .title)
             chars += TextLayout.styled("\(p.model) · \(p.mode.rawValue) · \(p.scoring.rawValue) · \(p.enabledExemplars.count)/\(p.exemplars.count) exemplars on"
                                        + (p.devPath.map { " · dev set \($0)" } ?? "") + "\n", .accent)
-            if let path = p.path, RecoveryFile.exists(for: path) {
+            if shipped {
+                chars += TextLayout.styled("shipped template: saving it writes a copy into your library (\(files.directory.path))\n", .dim)
+            }
+            if let path = p.path, RecoveryFile.exists(for: PromptLibrary.saveTarget(for: path)) {
                 chars += TextLayout.styled("unsaved changes were autosaved: opening offers to restore them\n", .warning)
             }
             chars += TextLayout.styled(p.description + "\n\n", .text)
