@@ -6,7 +6,7 @@ TEST_DATA := .build/test-data
 APT_PACKAGES := libncurses-dev tmux
 PIP_PACKAGES := numpy gguf
 
-.PHONY: run test deps build models test-data clean
+.PHONY: run test deps build models test-data clean install test-install
 
 run: deps build models
 	$(BIN)
@@ -37,7 +37,18 @@ test-data:
 	$(PYTHON) scripts/make_bad_gguf.py $(TEST_DATA)/bad >/dev/null
 	$(PYTHON) scripts/make_palm_model.py $(TEST_DATA)/palm-tiny.gguf $(TEST_DATA)/palm-tiny.json >/dev/null
 
-test: deps build models test-data
+# The binary and the shipped prompts (read-only templates; users' own prompts live in
+# $${XDG_DATA_HOME:-~/.local/share}/palmtop/prompts). `palmtop` finds them from ../share/palmtop/prompts.
+PREFIX ?= /usr/local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/palmtop/prompts
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/palmtop
+	install -m 0444 prompts/*.yaml prompts/*.jsonl prompts/README.md $(DESTDIR)$(PREFIX)/share/palmtop/prompts/
+
+test-install: build models
+	scripts/test_install.sh
+
+test: deps build models test-data test-install
 	$(SWIFT) test -c release
 
 clean:
