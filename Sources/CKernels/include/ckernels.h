@@ -3,12 +3,29 @@
 #include <stdint.h>
 
 /// Which implementation the kernels use: chosen once from the CPU's features, overridable for tests.
-typedef enum { PK_PATH_PORTABLE = 0, PK_PATH_AVX2 = 1, PK_PATH_AVX512BF16 = 2 } pk_path;
+/// x86 paths rank portable < avx2 < avx512bf16, arm64 paths portable < neon < neonbf16.
+typedef enum {
+    PK_PATH_PORTABLE = 0,
+    PK_PATH_AVX2 = 1,
+    PK_PATH_AVX512BF16 = 2,
+    PK_PATH_NEON = 3,       // arm64: bf16 widened to f32, f32 FMA
+    PK_PATH_NEON_BF16 = 4,  // arm64 with the BF16 extension: BFDOT / BFMMLA
+} pk_path;
 
+/// The fastest path this CPU runs.
 pk_path pk_best_path(void);
+/// The path the kernels use now: pk_best_path() until pk_set_path changes it.
 pk_path pk_current_path(void);
-/// Forces a path no better than the CPU supports; returns the path now in use.
+/// Forces a path no better than the CPU supports; returns the path now in use. A path the CPU lacks
+/// falls back to the best one it has below it in the same ranking (avx512bf16 → avx2 on an AVX2-only
+/// CPU); a path of the other architecture (avx2 on arm64, neon on x86) falls back to portable.
 pk_path pk_set_path(pk_path path);
+
+/// The path's name as PALMTOP_KERNELS and `--kernels` spell it: "portable", "avx2", "avx512bf16",
+/// "neon" or "neonbf16" ("unknown" for any other value).
+const char *pk_path_name(pk_path path);
+/// The path called `name` (as pk_path_name spells it) into *out; returns 1, or 0 for an unknown name.
+int pk_path_from_name(const char *name, pk_path *out);
 
 /// y[r] = sum_k w[r*cols + k] * x[k] for r in [r0, r1): bf16 weights widened to f32, f32 accumulation.
 void pk_matvec_bf16(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols);
