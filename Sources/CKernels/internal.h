@@ -1,8 +1,7 @@
-// Helpers shared by the kernel files: bf16 conversions, the bf16 dot-product step, a vectorized exp
-// and tail masks. Not part of the module's interface.
+// Helpers shared by the kernel files: bf16 conversions and, on x86, the bf16 dot-product step, a
+// vectorized exp and tail masks. Not part of the module's interface.
 #ifndef PALMTOP_CKERNELS_INTERNAL_H
 #define PALMTOP_CKERNELS_INTERNAL_H
-#include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -20,13 +19,14 @@ static inline uint16_t f32_to_bf16(float f) {
     return (uint16_t)((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
 }
 
+// Everything below uses x86 intrinsics; other architectures compile the portable kernels only.
+#if defined(__x86_64__)
+#include <immintrin.h>
+
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
 static inline __m512 dp(__m512 acc, __m512i x, __m512i w) {
     return _mm512_dpbf16_ps(acc, (__m512bh)x, (__m512bh)w);
 }
-
-// With bf16 dot products a row needs no widening: the activations are split once into bf16 high and
-// low halves and each 32-weight load feeds two `vdpbf16ps` (10 instructions per 128 bytes of
 
 // exp(x) = 2^n · exp(r), r = x − n·ln2 in [−ln2/2, ln2/2]; degree-6 Taylor polynomial (|rel err| < 2e-7).
 __attribute__((target("avx512f")))
@@ -48,5 +48,12 @@ static inline __m512 exp512(__m512 x) {
 static inline __mmask16 tail_mask(int64_t remaining) {
     return remaining >= 16 ? (__mmask16)0xFFFF : remaining <= 0 ? (__mmask16)0 : (__mmask16)((1u << remaining) - 1);
 }
+
+/// The AVX2 + FMA prefill GEMM (matmul_avx2.c): pk_matmul_bf16's contract, f32 activations only.
+/// Worth its packing from this many tokens on (one full register tile).
+#define MATMUL_AVX2_MIN_TOKENS 6
+void matmul_avx2(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
+                 int64_t cols);
+#endif
 
 #endif

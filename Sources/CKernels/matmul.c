@@ -178,13 +178,20 @@ void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, in
 
 void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, const uint16_t *xlo,
                     float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens, int64_t cols) {
-    if (pk_current_path() == PK_PATH_AVX512BF16 && cols % 2 == 0) {
+    pk_path path = pk_current_path();
+    if (path == PK_PATH_AVX512BF16 && cols % 2 == 0) {
         matmul_avx512bf16(w, xhi, xlo, y, ldy, r0, r1, tokens, cols);
         return;
     }
-    // Without bf16 dot products (or with an odd row length, whose pairs would straddle rows) the
-    // matvec kernel is already FMA-bound; reuse it per token, with a column buffer so each output row
-    // lands at its stride.
+    // An odd row length would make bf16 pairs straddle rows: such a matrix takes the exact f32 GEMM,
+    // which every AVX512-BF16 CPU can run. Below one register tile of tokens, widening a panel costs
+    // more than it saves (measured: the matvec per token is as fast up to ~6 tokens).
+    if ((path == PK_PATH_AVX2 || path == PK_PATH_AVX512BF16) && tokens >= MATMUL_AVX2_MIN_TOKENS) {
+        matmul_avx2(w, x, y, ldy, r0, r1, tokens, cols);
+        return;
+    }
+    // The portable reference (and few tokens on AVX2): the matvec kernel once per token, with a column
+    // buffer so each output row lands at its stride.
     float tmp[256];
     for (int64_t t = 0; t < tokens; t++) {
         for (int64_t r = r0; r < r1; r += 256) {
