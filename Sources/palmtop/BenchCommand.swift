@@ -24,7 +24,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         let tokenizerFigures = try measureTokenizer()
         let model = try modelOptions.load()
-        let session = Session(model: model, contextLimit: max(modelOptions.ctx, depth + promptTokens + generateTokens + 8))
+        let session = Session(model: model, contextLimit: max(modelOptions.ctx, depth + promptTokens + generateTokens + 8),
+                              prefill: modelOptions.prefill)
         // A fixed pseudo-random prompt of ordinary tokens (not the first ids, which are often special),
         // after `depth` tokens of context that are not timed.
         var rng = SeededRandom(seed: 7)

@@ -41,7 +41,7 @@ struct Generate: ParsableCommand {
         }
         let model = try modelOptions.load(fallback: library?.model ?? ModelOptions.defaultModel)
         if let library, let input { text = library.render(query: input, chatTemplate: model.chatTemplate) }
-        let session = Session(model: model, contextLimit: modelOptions.ctx)
+        let session = Session(model: model, contextLimit: modelOptions.ctx, prefill: modelOptions.prefill)
         InterruptHandler.install(for: session)
         let tokens = model.encode(text, parseSpecial: !noSpecial)
         if tokens.count + 1 > session.contextLimit {

@@ -28,9 +28,7 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads `--model`, or `fallback` (e.g. a library prompt's preferred model) when none was given.
     func load(fallback: String = ModelOptions.defaultModel) throws -> Model {
-        let m = try Model(path: try ModelStore().resolve(model ?? fallback), threads: threads)
-        m.decoder.prefillPrecision = prefill
-        return m
+        try Model(path: try ModelStore().resolve(model ?? fallback), threads: threads)
     }
 }
 

@@ -26,7 +26,7 @@ struct Score: ParsableCommand {
 
     func run() throws {
         let model = try modelOptions.load()
-        let session = Session(model: model, contextLimit: modelOptions.ctx)
+        let session = Session(model: model, contextLimit: modelOptions.ctx, prefill: modelOptions.prefill)
         InterruptHandler.install(for: session)
         let scores = try session.score(prompt: prompt, choices: choice, parseSpecial: !noSpecial)
         let bySum = scores.indices.max { scores[$0].sumLogprob < scores[$1].sumLogprob }!

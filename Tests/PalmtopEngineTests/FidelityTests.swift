@@ -12,9 +12,6 @@ final class FidelityTests: XCTestCase {
     /// tolerance is wider; the exact pass is held to 0.05 nats and the reference's order.
     func checkModel(_ name: String, precision: PrefillPrecision) throws {
         let model = try TestSupport.model(name)
-        let saved = model.decoder.prefillPrecision
-        model.decoder.prefillPrecision = precision
-        defer { model.decoder.prefillPrecision = saved }
         let tolerance: Float = precision == .exact ? 0.05 : 0.15
         let fixture = try TestSupport.json(TestSupport.fixture("logits/\(name).json"))
         let cases = fixture["cases"] as! [[String: Any]]
@@ -23,7 +20,7 @@ final class FidelityTests: XCTestCase {
             let prompt = c["prompt"] as! String
             let ids = (c["ids"] as! [NSNumber]).map(\.intValue)
             XCTAssertEqual(model.encode(prompt), ids, "tokens of \(prompt.debugDescription)")
-            let session = Session(model: model, contextLimit: 1024)
+            let session = Session(model: model, contextLimit: 1024, prefill: precision)
             let label = "\(name) \(precision) \(prompt.prefix(30).debugDescription)"
 
             // Greedy: the first 16 tokens match the reference, unless the reference itself is at a near-tie.
@@ -107,8 +104,7 @@ final class FidelityTests: XCTestCase {
         for c in fixture["cases"] as! [[String: Any]] {
             let ids = (c["ids"] as! [NSNumber]).map(\.intValue)
             let expected = (c["logits_last"] as! [NSNumber]).map(\.floatValue)
-            let session = Session(model: model, contextLimit: 256)
-            model.decoder.prefillPrecision = .exact
+            let session = Session(model: model, contextLimit: 256, prefill: .exact)
             var last: [Float] = []
             try session.prefill(ids, logits: .last) { _, row in last = Array(row) }
             XCTAssertEqual(last.count, expected.count)
@@ -121,7 +117,7 @@ final class FidelityTests: XCTestCase {
             XCTAssertLessThan(zip(stepped, last).map { abs($0 - $1) }.max() ?? 0, 1e-3)
             // The fast prompt pass (activations rounded to bf16 once) stays within the same 1e-2.
             session.reset()
-            model.decoder.prefillPrecision = .fast
+            session.prefillPrecision = .fast
             var fast: [Float] = []
             try session.prefill(ids, logits: .last) { _, row in fast = Array(row) }
             XCTAssertLessThan(zip(fast, expected).map { abs($0 - $1) }.max() ?? 0, 1e-2, "fast prefill, \(ids.count) tokens")

@@ -30,13 +30,39 @@ final class SessionTests: XCTestCase {
         XCTAssertLessThan(zip(warmLogits, coldLogits).map { abs($0 - $1) }.max()!, 1e-3)
     }
 
+    /// Sessions share the model's weights but not its scratch: two generating and scoring on two
+    /// threads at once give exactly what each gives alone.
+    func testTwoSessionsOnOneModelRunConcurrentlyWithTheSameResults() throws {
+        let model = try TestSupport.model("smollm2-135m-instruct")
+        let prompts = [model.encode("The history of the sea is long, and"), model.encode("Guitars have six strings and a")]
+        var settings = SamplingSettings()
+        settings.temperature = 0.7
+        settings.seed = 5
+        settings.maxTokens = 24
+        let run: @Sendable ([Int]) throws -> [Float] = { [settings] prompt in
+            let session = Session(model: model, contextLimit: 256)
+            var out: [Float] = []
+            _ = try session.generate(prompt: prompt, settings: settings) { e in out += [Float(e.id), e.logprob]; return true }
+            return out + (try session.promptLogprobs(prompt).compactMap(\.logprob))
+        }
+        let alone = try prompts.map(run)
+        let results = ConcurrentResults()
+        let group = DispatchGroup()
+        for i in 0..<2 {
+            group.enter()
+            Thread { results.set(i, (try? run(prompts[i])) ?? []); group.leave() }.start()
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 120), .success, "both sessions finish")
+        XCTAssertEqual(results.values, alone)
+    }
+
     /// A prompt pass at fast precision (before generating) must not leak into scoring, which is exact:
     /// scoring on a session that just generated gives the same numbers as on a fresh one.
     func testScoringAfterAFastPromptPassIsExact() throws {
         let model = try TestSupport.model("smollm2-135m-instruct")
-        XCTAssertEqual(model.decoder.prefillPrecision, .fast)
         let ids = model.encode("The quick brown fox jumps over the lazy dog, and then it runs into the forest to")
         let used = Session(model: model, contextLimit: 256)
+        XCTAssertEqual(used.prefillPrecision, .fast, "a session's prompt passes are fast unless asked otherwise")
         var settings = SamplingSettings.greedy
         settings.maxTokens = 4
         _ = try used.generate(prompt: ids, settings: settings) { _ in true }
@@ -53,13 +79,11 @@ final class SessionTests: XCTestCase {
     /// no logits but must still run exact, so the sums do not depend on the prompt-pass setting.
     func testRankClassificationOfALongPromptIsExact() throws {
         let model = try TestSupport.model("smollm2-135m-instruct")
-        defer { model.decoder.prefillPrecision = .fast }
         let prompt = (0..<12).map { "Review \($0): the food was good and the service was quick." }.joined(separator: "\n") + "\nSentiment:"
         XCTAssertGreaterThan(model.encode(prompt).count, 100)
         var sums: [PrefillPrecision: [Float]] = [:]
         for precision in PrefillPrecision.allCases {
-            model.decoder.prefillPrecision = precision
-            sums[precision] = try Session(model: model, contextLimit: 512).score(prompt: prompt, choices: [" positive", " negative"]).map(\.sumLogprob)
+            sums[precision] = try Session(model: model, contextLimit: 512, prefill: precision).score(prompt: prompt, choices: [" positive", " negative"]).map(\.sumLogprob)
         }
         XCTAssertEqual(sums[.fast], sums[.exact])
     }
@@ -124,6 +148,7 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(first.ids, second.ids)
         // Stop at a word the unconstrained run produced: it must end the text and not appear in it.
         let words = first.summary.text.split(separator: " ")
+        XCTAssertGreaterThan(words.count, 3, "24 sampled tokens give more than three words: \(first.summary.text)")
         guard words.count > 3 else { return }
         settings.stop = [String(words[2])]
         let stopped = try run(settings)
@@ -174,16 +199,24 @@ final class TapTests: XCTestCase {
     func testEveryLayerReportsItsIntermediates() throws {
         let model = try Model(path: TestSupport.testData.appendingPathComponent("palm-tiny.gguf").path)
         var seen: [String: Set<Int>] = [:]
-        model.decoder.tap = { name, layer, _, values in
+        let session = Session(model: model, contextLimit: 64)
+        session.tap = { name, layer, _, values in
             seen[name, default: []].insert(layer)
             XCTAssertFalse(values.contains { !$0.isFinite })
         }
-        defer { model.decoder.tap = nil }
-        try Session(model: model, contextLimit: 64).prefill([2, 10, 20, 30])
+        try session.prefill([2, 10, 20, 30])
         for name in ["attn_norm", "attn_out", "ffn_out", "l_out"] {
             XCTAssertEqual(seen[name], Set(0..<model.config.layerCount), name)
         }
         XCTAssertNil(seen["ffn_norm"], "the parallel PaLM block has no second norm")
         XCTAssertEqual(seen["result_norm"], [-1])
     }
+}
+
+/// What two threads produced, one slot each.
+private final class ConcurrentResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [[Float]] = [[], []]
+    var values: [[Float]] { lock.lock(); defer { lock.unlock() }; return slots }
+    func set(_ i: Int, _ v: [Float]) { lock.lock(); slots[i] = v; lock.unlock() }
 }

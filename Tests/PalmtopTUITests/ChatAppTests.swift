@@ -117,7 +117,9 @@ final class ChatAppTests: XCTestCase {
         send(app, "/set max_tokens 2000")
         type(app, "Write a very long essay about the history of the sea.")
         _ = app.handle(.enter)
-        while app.conversation.turns.last?.branches.first?.tokens.count ?? 0 < 3 { _ = app.pump() }
+        let deadline = Date().addingTimeInterval(60)
+        while app.conversation.turns.last?.branches.first?.tokens.count ?? 0 < 3, Date() < deadline { _ = app.pump() }
+        XCTAssertGreaterThanOrEqual(app.conversation.turns.last?.branches.first?.tokens.count ?? 0, 3, "the reply streams")
         _ = app.handle(.escape)
         XCTAssertTrue(app.waitUntilIdle(timeout: 60))
         XCTAssertEqual(app.conversation.turns[1].branches[0].stopReason, .cancelled)

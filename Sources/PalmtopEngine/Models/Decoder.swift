@@ -13,37 +13,7 @@ public typealias TapHandler = (String, Int, Int, UnsafeBufferPointer<Float>) -> 
 public final class Decoder: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
-    var ops: MatrixOps
-    /// Precision of batched passes that need at most the last position's logits (a prompt before
-    /// generating); fast by default. Passes that return every position's logits (scoring, prompt
-    /// log-probabilities) are always exact: their numbers are the product.
-    public var prefillPrecision: PrefillPrecision = .fast
-    private let scratch = ActivationScratch()
-    private var capacity = 0
-    // Activations for a batch of T tokens (row-major, one row per token).
-    private var x = UnsafeMutablePointer<Float>.allocate(capacity: 1)      // [T, d]
-    private var h = UnsafeMutablePointer<Float>.allocate(capacity: 1)      // [T, d]
-    private var q = UnsafeMutablePointer<Float>.allocate(capacity: 1)      // [T, qDim]
-    private var k = UnsafeMutablePointer<Float>.allocate(capacity: 1)      // [T, kvDim]
-    private var v = UnsafeMutablePointer<Float>.allocate(capacity: 1)      // [T, kvDim]
-    private var att = UnsafeMutablePointer<Float>.allocate(capacity: 1)    // [T, qDim]
-    private var proj = UnsafeMutablePointer<Float>.allocate(capacity: 1)   // [T, d]
-    private var gate = UnsafeMutablePointer<Float>.allocate(capacity: 1)   // [T, ffn]
-    private var up = UnsafeMutablePointer<Float>.allocate(capacity: 1)     // [T, ffn]
-    private var mlp = UnsafeMutablePointer<Float>.allocate(capacity: 1)    // [T, d]
-    private var scores: [UnsafeMutablePointer<Float>] = []                 // per thread [rows × context]
-    private var scoresContext = 0
-    // bf16 copies of the positions a fast prompt pass attends to, per KV head (see pk_pack_kv_bf16).
-    private var packedKeys = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
-    private var packedValues = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
-    private var packedHeadStride = 0
-    // Decode attention over parts of the positions, before merging: per (KV head, part) the group's
-    // outputs [groups × headDim] and each row's softmax largest score and sum.
-    private let partialOut: UnsafeMutablePointer<Float>
-    private let partialStats: UnsafeMutablePointer<Float>
-    private var logitRows = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-    private var logitCapacity = 0
-    public var tap: TapHandler?
+    let pool: ThreadPool
 
     /// Largest batch one forward call takes; longer prompts are split by the session.
     public static let maxBatch = 512
@@ -51,59 +21,24 @@ public final class Decoder: @unchecked Sendable {
     init(config: ModelConfig, weights: ModelWeights, pool: ThreadPool) {
         self.config = config
         self.weights = weights
-        ops = MatrixOps(pool: pool)
-        partialOut = .allocate(capacity: pool.threadCount * config.qDim)
-        partialStats = .allocate(capacity: pool.threadCount * config.headCount * 2)
+        self.pool = pool
     }
 
-    deinit {
-        for p in [x, h, q, k, v, att, proj, gate, up, mlp, logitRows] { p.deallocate() }
-        scores.forEach { $0.deallocate() }
-        packedKeys.deallocate()
-        packedValues.deallocate()
-        partialOut.deallocate()
-        partialStats.deallocate()
-    }
-
-    private func reserve(tokens: Int, context: Int) {
-        if tokens > capacity {
-            let c = config
-            for p in [x, h, q, k, v, att, proj, gate, up, mlp] { p.deallocate() }
-            x = .allocate(capacity: tokens * c.embeddingLength); h = .allocate(capacity: tokens * c.embeddingLength)
-            q = .allocate(capacity: tokens * c.qDim); k = .allocate(capacity: tokens * c.kvDim); v = .allocate(capacity: tokens * c.kvDim)
-            att = .allocate(capacity: tokens * c.qDim); proj = .allocate(capacity: tokens * c.embeddingLength)
-            gate = .allocate(capacity: tokens * c.feedForwardLength); up = .allocate(capacity: tokens * c.feedForwardLength)
-            mlp = .allocate(capacity: tokens * c.embeddingLength)
-            capacity = tokens
-        }
-        // Sessions of different context limits share one decoder: grow the attention scratch to the largest.
-        if context > scoresContext {
-            let groups = config.headCount / config.kvHeadCount
-            scores.forEach { $0.deallocate() }
-            // pk_attend takes up to 8 query rows (two tokens' heads) at a time; pk_attend_bf16 rounds a row
-            // up to 32 positions from a block start up to 15 before the first.
-            let rows = min(8, 2 * groups)
-            scores = (0..<ops.pool.threadCount).map { _ in .allocate(capacity: (context + 64) * rows) }
-            packedKeys.deallocate()
-            packedValues.deallocate()
-            packedHeadStride = Int(pk_kv_bf16_count(Int64(context + 16), Int64(config.headDim)))
-            packedKeys = .allocate(capacity: config.kvHeadCount * packedHeadStride)
-            packedValues = .allocate(capacity: config.kvHeadCount * packedHeadStride)
-            scoresContext = context
-        }
-    }
+    /// Scratch for one sequence's passes. The decoder itself holds only immutable weights, so any
+    /// number of sessions share it, each with its own context.
+    func makeContext() -> DecoderContext { DecoderContext(config: config, pool: pool) }
 
     /// Runs `tokens` at positions cache.count ..< cache.count + tokens.count at `precision`, appends their
     /// keys and values to `cache`, and hands each requested logit row to `onLogits(batchIndex, row)`.
     /// The caller picks the precision for a whole prompt: the batches before a scored span must be exact
     /// too, though they return no logits.
-    func forward(_ tokens: [Int], cache: KVCache, logits request: LogitsRequest, precision: PrefillPrecision,
+    func forward(_ tokens: [Int], cache: KVCache, context ctx: DecoderContext, logits request: LogitsRequest, precision: PrefillPrecision,
                  onLogits: (Int, UnsafeBufferPointer<Float>) -> Void) {
         let c = config, T = tokens.count, d = c.embeddingLength, start = cache.count
         precondition(T > 0 && T <= Decoder.maxBatch && start + T <= cache.capacity)
-        ops.precision = precision
-        reserve(tokens: T, context: cache.capacity)
-        let x = x, h = h, q = q, k = k, v = v, att = att, proj = proj, mlp = mlp
+        ctx.ops.precision = precision
+        ctx.reserve(tokens: T, context: cache.capacity)
+        let x = ctx.x, h = ctx.h, q = ctx.q, k = ctx.k, v = ctx.v, att = ctx.att, proj = ctx.proj, mlp = ctx.mlp
 
         let embedding = weights.tokenEmbedding
         perToken(T) { range in
@@ -120,8 +55,8 @@ public final class Decoder: @unchecked Sendable {
         for (l, w) in weights.layers.enumerated() {
             let sliding = c.isSliding(layer: l)
             normalize(x, w.attnNorm, tokens: T, into: h)
-            emit("attn_norm", l, h, T, d)
-            ops.multiply([(w.wq, q), (w.wk, k), (w.wv, v)], h, tokens: T, scratch: scratch)
+            ctx.emit("attn_norm", l, h, T, d)
+            ctx.ops.multiply([(w.wq, q), (w.wk, k), (w.wv, v)], h, tokens: T, scratch: ctx.scratch)
             let table = sliding ? localRope : globalRope
             perToken(T) { range in
                 for t in range {
@@ -140,13 +75,13 @@ public final class Decoder: @unchecked Sendable {
                 }
             }
             cache.stored(layer: l, through: start + T - 1)
-            attention(layer: l, sliding: sliding, tokens: T, start: start, cache: cache)
-            emit("attn_out_heads", l, att, T, c.qDim)
-            ops.multiply(w.wo, att, tokens: T, into: proj, scratch: scratch)
+            attention(ctx, layer: l, sliding: sliding, tokens: T, start: start, cache: cache)
+            ctx.emit("attn_out_heads", l, att, T, c.qDim)
+            ctx.ops.multiply(w.wo, att, tokens: T, into: proj, scratch: ctx.scratch)
             if c.parallelBlock {
                 if let pn = w.postAttnNorm { normalize(proj, pn, tokens: T, into: proj) }
-                emit("attn_out", l, proj, T, d)
-                feedForward(w, input: h, tokens: T)
+                ctx.emit("attn_out", l, proj, T, d)
+                feedForward(ctx, w, input: h, tokens: T)
                 perToken(T) { r in for i in r.lowerBound * d..<r.upperBound * d { x[i] += proj[i] + mlp[i] } }
             } else {
                 // Post-attention norm, residual and the MLP's input norm, one token row at a time.
@@ -157,13 +92,13 @@ public final class Decoder: @unchecked Sendable {
                     for i in rows..<r.upperBound * d { x[i] += proj[i] }
                     Blocks.rmsNorm(x + rows, ffnNorm, eps: c.rmsEpsilon, rows: r.count, n: d, into: h + rows)
                 }
-                emit("attn_out", l, proj, T, d)
-                emit("ffn_norm", l, h, T, d)
-                feedForward(w, input: h, tokens: T)
+                ctx.emit("attn_out", l, proj, T, d)
+                ctx.emit("ffn_norm", l, h, T, d)
+                feedForward(ctx, w, input: h, tokens: T)
                 perToken(T) { r in for i in r.lowerBound * d..<r.upperBound * d { x[i] += mlp[i] } }
             }
-            emit("ffn_out", l, mlp, T, d)
-            emit("l_out", l, x, T, d)
+            ctx.emit("ffn_out", l, mlp, T, d)
+            ctx.emit("l_out", l, x, T, d)
         }
 
         let first: Int
@@ -174,30 +109,27 @@ public final class Decoder: @unchecked Sendable {
         }
         let n = T - first
         Blocks.rmsNorm(x + first * d, weights.outputNorm, eps: c.rmsEpsilon, rows: n, n: d, into: h)
-        emit("result_norm", -1, h, n, d)
+        ctx.emit("result_norm", -1, h, n, d)
         let vocab = weights.output.rows
-        if logitCapacity < n * vocab {
-            logitRows.deallocate()
-            logitRows = .allocate(capacity: n * vocab)
-            logitCapacity = n * vocab
-        }
-        ops.multiply(weights.output, h, tokens: n, into: logitRows, scratch: scratch)
+        let logitRows = ctx.logitRows(n * vocab)
+        ctx.ops.multiply(weights.output, h, tokens: n, into: logitRows, scratch: ctx.scratch)
         for i in 0..<n { onLogits(first + i, UnsafeBufferPointer(start: logitRows + i * vocab, count: vocab)) }
     }
 
-    /// The precision a pass with this logits request runs at (see `prefillPrecision`).
+    /// The precision a pass with this logits request runs at: a pass that returns every position's
+    /// logits (scoring, prompt log-probabilities) is always exact, since its numbers are the product.
     static func precision(for request: LogitsRequest, prefill: PrefillPrecision) -> PrefillPrecision {
         request == .all ? .exact : prefill
     }
 
-    private func feedForward(_ w: LayerWeights, input: UnsafeMutablePointer<Float>, tokens T: Int) {
-        let c = config
-        ops.multiply([(w.wGate, gate), (w.wUp, up)], input, tokens: T, scratch: scratch)
-        let gate = gate, up = up, gelu: Int32 = c.mlpActivation == .geluTanh ? 1 : 0
-        ops.pool.parallelFor(T * c.feedForwardLength, grain: 4096) { r in
+    private func feedForward(_ ctx: DecoderContext, _ w: LayerWeights, input: UnsafeMutablePointer<Float>, tokens T: Int) {
+        let c = config, gate = ctx.gate, up = ctx.up, mlp = ctx.mlp
+        ctx.ops.multiply([(w.wGate, gate), (w.wUp, up)], input, tokens: T, scratch: ctx.scratch)
+        let gelu: Int32 = c.mlpActivation == .geluTanh ? 1 : 0
+        pool.parallelFor(T * c.feedForwardLength, grain: 4096) { r in
             pk_gated_activation(gate + r.lowerBound, up + r.lowerBound, Int64(r.count), gelu)
         }
-        ops.multiply(w.wDown, gate, tokens: T, into: mlp, scratch: scratch)
+        ctx.ops.multiply(w.wDown, gate, tokens: T, into: mlp, scratch: ctx.scratch)
         if let pn = w.postFfnNorm { normalize(mlp, pn, tokens: T, into: mlp) }
     }
 
@@ -210,7 +142,7 @@ public final class Decoder: @unchecked Sendable {
     /// Runs per-token work (norms, RoPE, residuals) over the pool for a prompt batch, so the second
     /// core does not wait between the matrix products; a single decode token stays on this thread.
     private func perToken(_ count: Int, _ body: @escaping (Range<Int>) -> Void) {
-        if count >= 8 { ops.pool.parallelFor(count, grain: 4, body) } else { body(0..<count) }
+        if count >= 8 { pool.parallelFor(count, grain: 4, body) } else { body(0..<count) }
     }
 
     /// Causal attention for every (token, KV head) pair of the batch. Two consecutive tokens that see the
@@ -218,8 +150,8 @@ public final class Decoder: @unchecked Sendable {
     /// share every key and value load. Units are dealt out round-robin: later tokens attend to more
     /// positions, so contiguous chunks would leave one core idle. A fast prompt pass first copies the
     /// positions the batch sees to bf16 (`packKeysAndValues`) and attends with bf16 products.
-    private func attention(layer: Int, sliding: Bool, tokens T: Int, start: Int, cache: KVCache) {
-        if T == 1 { decodeAttention(layer: layer, sliding: sliding, position: start, cache: cache); return }
+    private func attention(_ ctx: DecoderContext, layer: Int, sliding: Bool, tokens T: Int, start: Int, cache: KVCache) {
+        if T == 1 { decodeAttention(ctx, layer: layer, sliding: sliding, position: start, cache: cache); return }
         let c = config
         let groups = c.headCount / c.kvHeadCount
         let window = sliding ? c.slidingWindow ?? Int.max : Int.max
@@ -232,15 +164,15 @@ public final class Decoder: @unchecked Sendable {
             t += count
         }
         // The bf16 products pay for the copy only over many query rows, and need dimension pairs.
-        let bf16 = ops.precision == .fast && T >= 16 && c.headDim % 2 == 0 && pk_current_path() == PK_PATH_AVX512BF16
-        let packedBase = bf16 ? packKeysAndValues(layer: layer, first: first(0), last: start + T - 1, cache: cache) : nil
-        let q = q, att = att, scores = scores, packedKeys = packedKeys, packedValues = packedValues, packedHeadStride = packedHeadStride
-        let threads = ops.pool.threadCount
+        let bf16 = ctx.ops.precision == .fast && T >= 16 && c.headDim % 2 == 0 && pk_current_path() == PK_PATH_AVX512BF16
+        let packedBase = bf16 ? packKeysAndValues(ctx, layer: layer, first: first(0), last: start + T - 1, cache: cache) : nil
+        let q = ctx.q, att = ctx.att, scores = ctx.scores, packedKeys = ctx.packedKeys, packedValues = ctx.packedValues
+        let packedHeadStride = ctx.packedHeadStride, threads = pool.threadCount
         // Two or three tokens with one KV head (Gemma) would leave a core idle: split the query heads of a
         // group into slices so every thread has a unit (each slice re-reads the group's keys and values).
         let slices = blocks.count * c.kvHeadCount >= threads ? 1 : min(groups, threads)
         let units = blocks.count * c.kvHeadCount * slices
-        ops.pool.runParts { part in
+        pool.runParts { part in
             for u in stride(from: part, to: units, by: threads) {
                 let slice = u % slices, bg = u / slices
                 let block = blocks[bg / c.kvHeadCount], g = bg % c.kvHeadCount
@@ -275,16 +207,16 @@ public final class Decoder: @unchecked Sendable {
     /// block boundaries, so every cached byte is read once and both cores stream equal shares whatever
     /// the number of KV heads (one for Gemma, where splitting heads made both cores read the whole cache;
     /// three for SmolLM2, where whole heads split 2:1). The runs' softmaxes are then merged exactly.
-    private func decodeAttention(layer: Int, sliding: Bool, position: Int, cache: KVCache) {
-        let c = config, groups = c.headCount / c.kvHeadCount, threads = ops.pool.threadCount, dim = c.headDim
+    private func decodeAttention(_ ctx: DecoderContext, layer: Int, sliding: Bool, position: Int, cache: KVCache) {
+        let c = config, groups = c.headCount / c.kvHeadCount, threads = pool.threadCount, dim = c.headDim
         let window = sliding ? c.slidingWindow ?? Int.max : Int.max
         let from = window == Int.max ? 0 : max(0, position - window + 1)
         let blocksSpanned = position / 16 - from / 16 + 1, runs = min(threads, blocksSpanned)
         // Run r covers positions bounds[r] ..< bounds[r + 1]; every run after the first starts at a block.
         let bounds = [from] + (1..<runs).map { (from / 16 + blocksSpanned * $0 / runs) * 16 } + [position + 1]
-        let q = q, scores = scores, partialOut = partialOut, partialStats = partialStats
+        let q = ctx.q, att = ctx.att, scores = ctx.scores, partialOut = ctx.partialOut, partialStats = ctx.partialStats
         let units = c.kvHeadCount * runs
-        ops.pool.runParts { part in
+        pool.runParts { part in
             for u in stride(from: part, to: units, by: threads) {
                 let g = u / runs, first = bounds[u % runs], last = bounds[u % runs + 1] - 1
                 let (a, b) = cache.segments(layer: layer, first: first, last: last, offset: g * dim)
@@ -318,12 +250,12 @@ public final class Decoder: @unchecked Sendable {
 
     /// Copies positions first...last of every KV head of `layer` to bf16 across the pool, from the key
     /// block holding `first`; returns the position the copy starts at.
-    private func packKeysAndValues(layer: Int, first: Int, last: Int, cache: KVCache) -> Int {
+    private func packKeysAndValues(_ ctx: DecoderContext, layer: Int, first: Int, last: Int, cache: KVCache) -> Int {
         let c = config, heads = c.kvHeadCount
         let runs = (0..<heads).map { cache.segments(layer: layer, first: first, last: last, offset: $0 * c.headDim) }
         let positions = Int(runs[0].0.n + runs[0].1.n), blocks = (positions + 15) / 16
-        let packedKeys = packedKeys, packedValues = packedValues, packedHeadStride = packedHeadStride
-        ops.pool.parallelFor(heads * blocks, grain: 4) { range in
+        let packedKeys = ctx.packedKeys, packedValues = ctx.packedValues, packedHeadStride = ctx.packedHeadStride
+        pool.parallelFor(heads * blocks, grain: 4) { range in
             for unit in range {
                 let g = unit / blocks, block = unit % blocks
                 [runs[g].0, runs[g].1].withUnsafeBufferPointer { segments in
@@ -339,10 +271,5 @@ public final class Decoder: @unchecked Sendable {
     private static func withCounts(_ first: Int64, _ second: Int64, _ body: (UnsafePointer<Int64>) -> Void) {
         var counts = (first, second)
         withUnsafePointer(to: &counts) { $0.withMemoryRebound(to: Int64.self, capacity: 2, body) }
-    }
-
-    private func emit(_ name: String, _ layer: Int, _ p: UnsafeMutablePointer<Float>, _ rows: Int, _ n: Int) {
-        guard let tap else { return }
-        for r in 0..<rows { tap(name, layer, r, UnsafeBufferPointer(start: p + r * n, count: n)) }
     }
 }

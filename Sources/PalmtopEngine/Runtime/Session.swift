@@ -29,11 +29,16 @@ public struct PrefillStats: Sendable {
 
 /// One conversation with a model: owns the KV cache and the tokens it holds, reuses the longest common
 /// token prefix between calls (edited few-shot prompts recompute only what changed), and runs
-/// generation and scoring. Not thread-safe except `cancel()`, which any thread may call.
+/// generation and scoring. Each session has its own decoder context, so sessions on one model may
+/// run on different threads at once; one session is not thread-safe except `cancel()`, which any
+/// thread may call.
 public final class Session: @unchecked Sendable {
     public let model: Model
     public let contextLimit: Int
+    /// Precision of prompt passes before generating (scoring and prompt log-probabilities are always exact).
+    public var prefillPrecision: PrefillPrecision
     public private(set) var cache: KVCache
+    private let context: DecoderContext
     /// Tokens whose keys and values are in the cache, in order.
     public private(set) var cachedTokens: [Int] = []
     private let cancelled = Atomic<Bool>(false)
@@ -46,13 +51,21 @@ public final class Session: @unchecked Sendable {
 
     /// `slidingSlack`: slots beyond the window that sliding layers keep, i.e. how far back an edit can
     /// be and still reuse the cache.
-    public init(model: Model, contextLimit: Int? = nil, slidingSlack: Int = 1024) {
+    public init(model: Model, contextLimit: Int? = nil, slidingSlack: Int = 1024, prefill: PrefillPrecision = .fast) {
         self.model = model
+        prefillPrecision = prefill
+        context = model.decoder.makeContext()
         let limit = min(contextLimit ?? 4096, model.config.contextLength)
         self.contextLimit = max(limit, 1)
         let config = model.config
         cache = KVCache(layers: config.layerCount, capacity: self.contextLimit, kvDim: config.kvDim,
                         window: config.slidingWindow, isSliding: config.isSliding(layer:), slack: slidingSlack)
+    }
+
+    /// Named intermediates of this session's forward passes (tests and debugging).
+    public var tap: TapHandler? {
+        get { context.tap }
+        set { context.tap = newValue }
     }
 
     /// Stops the running generation after the current token (safe from any thread or signal handler).
@@ -79,7 +92,7 @@ public final class Session: @unchecked Sendable {
         // The last prompt token (or the first whose logits are wanted) must run again to produce logits.
         if request == .last { common = min(common, tokens.count - 1) }
         if request == .all { common = min(common, max(logitsFrom, 0)) }
-        let precision = Decoder.precision(for: request, prefill: model.decoder.prefillPrecision)
+        let precision = Decoder.precision(for: request, prefill: prefillPrecision)
         if precision == .exact { common = min(common, exactPrefix) }
         // A sliding layer's ring may no longer hold the window before the edit point: start over.
         if !cache.canResume(at: common) { common = 0 }
@@ -95,7 +108,7 @@ public final class Session: @unchecked Sendable {
             let chunk = Array(tokens[position..<end])
             let isLast = end == tokens.count
             let chunkRequest: LogitsRequest = request == .all && end > logitsFrom ? .all : (isLast && request == .last ? .last : .none)
-            model.decoder.forward(chunk, cache: cache, logits: chunkRequest, precision: precision) { i, row in onLogits(position + i, row) }
+            model.decoder.forward(chunk, cache: cache, context: context, logits: chunkRequest, precision: precision) { i, row in onLogits(position + i, row) }
             cache.advance(to: end)
             cachedTokens += chunk
             if precision == .exact { exactPrefix = end }
@@ -170,7 +183,7 @@ public final class Session: @unchecked Sendable {
             if !keepGoing { summary.stopReason = .cancelled; break }
             if summary.generatedTokens >= chain.settings.maxTokens { break }
             if cachedTokens.count >= contextLimit { summary.stopReason = .contextFull; break }
-            model.decoder.forward([id], cache: cache, logits: .last, precision: .exact) { _, row in last = Array(row) }
+            model.decoder.forward([id], cache: cache, context: context, logits: .last, precision: .exact) { _, row in last = Array(row) }
             cache.advance(to: cachedTokens.count + 1)
             // One-token passes are exact, so an exact prefix stays exact.
             if exactPrefix == cachedTokens.count { exactPrefix += 1 }

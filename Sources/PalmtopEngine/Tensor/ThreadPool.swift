@@ -7,6 +7,9 @@ import Synchronization
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
     private let state: PoolState
+    /// Sessions on one model may run on different threads at once; their parallel regions take the
+    /// workers in turn (each region is 50–500 µs, so both sessions keep moving).
+    private let regionLock = NSLock()
 
     /// Physical cores the process may use: two hyperthreads of one core share its `vdpbf16ps` units and
     /// its memory bandwidth, so a second thread per core only adds synchronisation. Counts distinct
@@ -39,6 +42,8 @@ public final class ThreadPool: @unchecked Sendable {
     /// Runs `body(part)` for part in 0..<threadCount, one part per thread, and returns when all are done.
     public func runParts(_ body: @escaping (Int) -> Void) {
         if threadCount == 1 { body(0); return }
+        regionLock.lock()
+        defer { regionLock.unlock() }
         state.run(body, helpers: threadCount - 1)
     }
 

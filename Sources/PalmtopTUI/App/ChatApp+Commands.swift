@@ -80,12 +80,11 @@ extension ChatApp {
     func load(model name: String) throws {
         let path: String
         do { path = try ModelStore().resolve(name) } catch { throw CommandError("\(error)") }
-        let threads = options.threads, precision = options.prefillPrecision
+        let threads = options.threads
         say("loading \(name)…")
         worker.start { queue in
             do {
                 let m = try Model(path: path, threads: threads)
-                m.decoder.prefillPrecision = precision
                 queue.push(.modelLoaded(m))
             } catch {
                 queue.push(.modelFailed("cannot load \(name): \(error)"))
@@ -96,7 +95,7 @@ extension ChatApp {
     /// A model finished loading: a fresh session, and the conversation waiting for it, if any.
     func adopt(_ m: Model) {
         model = m
-        session = Session(model: m, contextLimit: options.contextLimit)
+        session = Session(model: m, contextLimit: options.contextLimit, prefill: options.prefillPrecision)
         lastSummary = nil
         if mode == .chat && m.chatTemplate == nil { mode = .complete }
         transcriptDirty = true

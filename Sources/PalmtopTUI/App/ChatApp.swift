@@ -15,7 +15,7 @@ public struct ChatOptions: Sendable {
     public var mode: ChatMode
     public var contextLimit: Int
     public var threads: Int
-    /// Applied to models loaded with /model, as `--prefill` was to the first one.
+    /// The prompt-pass precision of the chat's sessions (`--prefill`), for every model loaded.
     public var prefillPrecision: PrefillPrecision
 
     public init(mode: ChatMode = .chat, contextLimit: Int = 4096, threads: Int = ThreadPool.defaultThreadCount,
@@ -77,7 +77,7 @@ public final class ChatApp {
     public init(model: Model, options: ChatOptions = ChatOptions()) {
         self.model = model
         self.options = options
-        session = Session(model: model, contextLimit: options.contextLimit)
+        session = Session(model: model, contextLimit: options.contextLimit, prefill: options.prefillPrecision)
         mode = options.mode == .chat && model.chatTemplate == nil ? .complete : options.mode
         if mode != options.mode { hintBar.message = StatusMessage("\(model.name) has no chat template: completion mode", .warning) }
     }
