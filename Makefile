@@ -6,7 +6,7 @@ TEST_DATA := .build/test-data
 APT_PACKAGES := libncurses-dev tmux
 PIP_PACKAGES := numpy gguf
 
-.PHONY: run test deps build models test-data clean install test-install
+.PHONY: run test deps build models test-data clean install test-install soak
 
 run: deps build models
 	$(BIN)
@@ -50,6 +50,10 @@ test-install: build models
 
 test: deps build models test-data test-install
 	$(SWIFT) test -c release
+
+# 10,000 chat turns through the session API; prints the resident-memory figures (minutes, not in `test`).
+soak: build models
+	PALMTOP_SOAK_TURNS=$${PALMTOP_SOAK_TURNS:-10000} $(SWIFT) test -c release --filter SoakTests
 
 clean:
 	rm -rf .build
