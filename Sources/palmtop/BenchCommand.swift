@@ -68,7 +68,7 @@ struct Bench: ParsableCommand {
         let gemmRate = 2 * Double(model.decoder.weights.layerWeightCount) * pp / 1e9
         let rss = residentBytes()
         if json {
-            JSONLine.print(["model": model.name, "threads": modelOptions.threads, "kernel": kernelPathName, "prefill": modelOptions.prefill.rawValue,
+            JSONLine.print(["model": model.name, "threads": modelOptions.threads, "kernels": KernelPath.current, "prefill": modelOptions.prefill.rawValue,
                             "load_seconds": model.loadSeconds, "dequantize_seconds": model.dequantizeSeconds,
                             "prompt_tokens": promptTokens, "gen_tokens": generateTokens, "depth": depth, "repetitions": prefill.count,
                             "prefill_tokens_per_s": pp, "prefill_stddev": ppSD, "decode_tokens_per_s": tg, "decode_stddev": tgSD,
@@ -78,7 +78,7 @@ struct Bench: ParsableCommand {
                             "vocab_load_s": tokenizerFigures.load, "encode_mb_s": tokenizerFigures.megabytesPerSecond])
             return
         }
-        print("model        \(model.name) (\(model.config.architecture)), threads \(modelOptions.threads), kernels \(kernelPathName), prefill \(modelOptions.prefill.rawValue)")
+        print("model        \(model.name) (\(model.config.architecture)), threads \(modelOptions.threads), kernels \(KernelPath.current), prefill \(modelOptions.prefill.rawValue)")
         print(String(format: "load         %.2f s (dequantize %.2f s)", model.loadSeconds, model.dequantizeSeconds))
         func label(_ test: String) -> String { (test + (depth > 0 ? " @ d\(depth)" : "")).padding(toLength: 12, withPad: " ", startingAt: 0) }
         print(label("pp\(promptTokens)") + String(format: " %.1f ± %.1f tok/s (%.0f GFLOP/s in the layers' matrix products)", pp, ppSD, gemmRate))

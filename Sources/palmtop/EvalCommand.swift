@@ -13,6 +13,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Evaluate only the first N items.") var limit: Int?
     @Option(help: "Use only the first K exemplars (0 = zero-shot).") var shots: Int?
     @Option(help: "Worker threads.") var threads: Int = ThreadPool.defaultThreadCount
+    @Option(help: ArgumentHelp("Kernel path (as for generate).", valueName: "path")) var kernels: String?
     @Flag(help: "Print JSON lines (one per item, then a summary).") var json = false
 
     func validate() throws {
@@ -28,6 +29,7 @@ struct Eval: ParsableCommand {
         }
         var items = try file.loadDevSet(override: data)
         if let limit { items = Array(items.prefix(max(limit, 0))) }
+        if let kernels { try KernelChoice.apply(kernels, from: "--kernels") }
         let loaded = try Model(path: try ModelStore().resolve(model ?? file.model), threads: threads)
         let session = Session(model: loaded)
         InterruptHandler.install(for: session)

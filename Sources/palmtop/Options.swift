@@ -21,6 +21,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Precision of the prompt pass before generating: fast (bf16 activations as llama.cpp's BF16 path, ~1e-3 relative error per product; bf16 attention) or exact (bf16 activations plus their rounding error, f32 attention; ~1.7x slower). Scoring and prompt log-probabilities are always exact.")
     var prefill: PrefillPrecision = .fast
 
+    @Option(help: ArgumentHelp("Kernel path: avx512bf16, avx2, neonbf16, neon or portable (default: the best this CPU has, or PALMTOP_KERNELS). A path the CPU lacks falls back to the best one below it.", valueName: "path"))
+    var kernels: String?
+
     func validate() throws {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
         guard ctx >= 16 else { throw ValidationError("--ctx must be at least 16") }
@@ -28,7 +31,8 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads `--model`, or `fallback` (e.g. a library prompt's preferred model) when none was given.
     func load(fallback: String = ModelOptions.defaultModel) throws -> Model {
-        try Model(path: try ModelStore().resolve(model ?? fallback), threads: threads)
+        if let kernels { try KernelChoice.apply(kernels, from: "--kernels") }
+        return try Model(path: try ModelStore().resolve(model ?? fallback), threads: threads)
     }
 }
 
@@ -96,4 +100,14 @@ func readUTF8(path: String?) throws -> String {
     }
     guard let s = String(data: data, encoding: .utf8) else { throw ValidationError("\(path ?? "stdin") is not valid UTF-8") }
     return s
+}
+
+/// Applies a kernel path asked for on the command line or in the environment, saying on stderr when
+/// the CPU lacks it and a lower path runs instead (the bench JSON's `kernels` names the one used).
+enum KernelChoice {
+    static func apply(_ name: String, from source: String) throws {
+        let used: String
+        do { used = try KernelPath.force(name) } catch { throw ValidationError("\(source): \(error)") }
+        if used != name { FileHandle.standardError.write(Data("note: this CPU has no \(name) kernels (\(source)); using \(used)\n".utf8)) }
+    }
 }

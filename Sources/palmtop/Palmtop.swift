@@ -18,6 +18,9 @@ struct Palmtop: ParsableCommand {
         var command: ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
         do {
+            if let name = ProcessInfo.processInfo.environment["PALMTOP_KERNELS"], !name.isEmpty {
+                try KernelChoice.apply(name, from: "PALMTOP_KERNELS")
+            }
             try command.run()
         } catch {
             guard exitCode(for: error) == .validationFailure else { exit(withError: error) }

@@ -85,6 +85,17 @@ final class CLITests: XCTestCase {
         }
         for key in ["prefill_stddev", "decode_stddev"] { XCTAssertGreaterThanOrEqual(o[key] as? Double ?? -1, 0, key) }
         XCTAssertGreaterThan(o["rss_bytes"] as? Int ?? 0, 100_000_000, "the weights are resident")
+        XCTAssertTrue(["avx512bf16", "avx2", "neonbf16", "neon", "portable"].contains(o["kernels"] as? String ?? ""), "\(o["kernels"] ?? "none")")
+    }
+
+    /// Every machine can force the portable path (the flag and the environment); the JSON names it.
+    func testKernelPathsCanBeForced() throws {
+        for (args, env) in [(["--kernels", "portable"], [String: String]()), ([], ["PALMTOP_KERNELS": "portable"])] {
+            let r = try CLIRun.run(["bench", "-m", "smollm2-135m-instruct", "-p", "8", "-n", "2", "-r", "1", "--json"] + args, environment: env)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let o = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            XCTAssertEqual(o["kernels"] as? String, "portable")
+        }
     }
 
     /// Every shipped prompt runs through `palmtop eval` (two items each, to keep CI fast).
@@ -119,6 +130,7 @@ final class CLITests: XCTestCase {
              "unsupported architecture", failure),
             (["eval", "no-such-prompt"], "no such prompt in the library", failure),
             (["bench", "-m", "smollm2-135m-instruct", "--prompt-tokens", "0"], "prompt-tokens", usage),
+            (["generate", "-m", "smollm2-135m-instruct", "-p", "x", "--kernels", "sse9"], "unknown kernel path", failure),
         ]
         for (args, words, status) in cases {
             let r = try CLIRun.run(args)

@@ -115,10 +115,13 @@ public struct CLIRun {
 
     /// Runs the binary to completion. With `interruptAfterLines`, SIGINT is sent once that many lines
     /// of output have arrived (so the signal lands mid-generation however slow the machine is).
-    public static func run(_ args: [String], stdin: String? = nil, interruptAfterLines: Int? = nil) throws -> CLIRun {
+    /// `environment` is added to this process's environment for the run.
+    public static func run(_ args: [String], stdin: String? = nil, interruptAfterLines: Int? = nil,
+                           environment: [String: String] = [:]) throws -> CLIRun {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         // stderr goes to a file so only one pipe needs draining while the child runs.
         let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("palmtop-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)

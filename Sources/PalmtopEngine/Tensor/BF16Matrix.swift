@@ -162,18 +162,8 @@ public final class ActivationScratch {
         guard n > capacity else { return }
         hi.deallocate(); lo.deallocate()
         // 64-byte aligned: every 16-token column pair is one cache line the kernel loads whole.
-        // 64-byte aligned: every 16-token column pair is one cache line the kernel loads whole.
         hi = UnsafeMutableRawPointer.allocate(byteCount: n * 2, alignment: 64).bindMemory(to: UInt16.self, capacity: n)
         lo = UnsafeMutableRawPointer.allocate(byteCount: n * 2, alignment: 64).bindMemory(to: UInt16.self, capacity: n)
         capacity = n
-    }
-}
-
-/// The kernel implementation in use: "avx512bf16", "avx2" or "portable".
-public var kernelPathName: String {
-    switch pk_current_path() {
-    case PK_PATH_AVX512BF16: return "avx512bf16"
-    case PK_PATH_AVX2: return "avx2"
-    default: return "portable"
     }
 }
