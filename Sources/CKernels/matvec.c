@@ -36,17 +36,22 @@ static inline __m256 widen8(const uint16_t *p) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
+// Decode reads each weight once, from memory: the loop is there to keep enough loads in flight.
+// Eight independent accumulators over 64 weights (two cache lines) per step measured 92-94% of the
+// read-bandwidth probe on a Zen 4, against 83-89% for two accumulators over 16; software prefetching
+// inside the row made it worse (the hardware prefetcher already follows one row at a time).
 __attribute__((target("avx2,fma")))
 static void matvec_avx2(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols) {
     for (int64_t r = r0; r < r1; r++) {
         const uint16_t *row = w + r * cols;
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        __m256 a[8];
+        for (int i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();
         int64_t k = 0;
-        for (; k + 16 <= cols; k += 16) {
-            a0 = _mm256_fmadd_ps(widen8(row + k), _mm256_loadu_ps(x + k), a0);
-            a1 = _mm256_fmadd_ps(widen8(row + k + 8), _mm256_loadu_ps(x + k + 8), a1);
-        }
-        float s = hsum256(_mm256_add_ps(a0, a1));
+        for (; k + 64 <= cols; k += 64)
+            for (int i = 0; i < 8; i++) a[i] = _mm256_fmadd_ps(widen8(row + k + 8 * i), _mm256_loadu_ps(x + k + 8 * i), a[i]);
+        for (; k + 8 <= cols; k += 8) a[0] = _mm256_fmadd_ps(widen8(row + k), _mm256_loadu_ps(x + k), a[0]);
+        for (int i = 0; i < 4; i++) a[i] = _mm256_add_ps(a[i], a[i + 4]);
+        float s = hsum256(_mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])));
         for (; k < cols; k++) s += bf16_to_f32(row[k]) * x[k];
         y[r] = s;
     }
