@@ -1,14 +1,25 @@
-// Kernel throughput outside the model: the prefill GEMM in GFLOP/s on one core (weights hot in cache,
-// and cold — 64 different copies in turn, as a model's layers are) and a decode matvec streaming a
-// 262,144 × 640 bf16 matrix (Gemma 3's output projection) in GB/s on one core.
+// Kernel throughput outside the model, on the path PALMTOP_KERNELS names (avx512bf16, avx2, portable,
+// neon, neonbf16; default the best this CPU has, and never better than it has):
+// - the prefill GEMM in GFLOP/s for the default models' shapes at 512 tokens, weights hot in cache
+//   and cold (64 different copies in turn, as a model's layers are);
+// - a decode matvec streaming a 262,144 × 640 bf16 matrix (Gemma 3's output projection) in GB/s.
+// Each is run on every thread count given (default 1 2): threads take 48-row chunks from a shared
+// counter, as the engine does, so compare 2-thread figures with 2-thread probes (fma_peak.c,
+// read_bandwidth.c).
 // Build and run from the repository root:
-//   clang -O3 -ISources/CKernels/include -ISources/CKernels scripts/kernel_bench.c \
-//     Sources/CKernels/{matmul,matvec,dispatch}.c -lm -o /tmp/kernel_bench && /tmp/kernel_bench
+//   clang -O3 -pthread -ISources/CKernels/include -ISources/CKernels scripts/kernel_bench.c \
+//     Sources/CKernels/*.c -lm -o /tmp/kernel_bench && PALMTOP_KERNELS=avx2 /tmp/kernel_bench 1 2
 #include "ckernels.h"
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+
+#define MAX_THREADS 16
+#define CHUNK 48  // rows per piece of work, as the engine hands them out
 
 static double now(void) {
     struct timespec t;
@@ -16,42 +27,159 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-static void gemm(int64_t rows, int64_t cols, int64_t tokens, int exact) {
+// ---- a team of threads kept alive across calls (a new thread per call would cost more than small GEMMs) ----
+
+typedef struct {
+    const uint16_t *w;
+    const float *x;
+    const uint16_t *hi, *lo;
+    float *y;
+    int64_t rows, cols, tokens;
+    int matvec;  // 1: each thread streams one contiguous share of the rows, as decode does
+} job;
+
+static job g_job;
+static int g_threads;
+static atomic_int g_generation, g_done, g_next;
+
+static void run_share(int part) {
+    const job *j = &g_job;
+    if (j->matvec) {
+        int64_t a = j->rows * part / g_threads, b = j->rows * (part + 1) / g_threads;
+        pk_matvec_bf16(j->w, j->x, j->y, a, b, j->cols);
+        return;
+    }
+    for (;;) {
+        int64_t r = (int64_t)atomic_fetch_add(&g_next, 1) * CHUNK;
+        if (r >= j->rows) break;
+        int64_t e = r + CHUNK < j->rows ? r + CHUNK : j->rows;
+        pk_matmul_bf16(j->w, j->x, j->hi, j->lo, j->y, j->rows, r, e, j->tokens, j->cols);
+    }
+}
+
+static void *worker(void *arg) {
+    int part = (int)(long)arg, seen = atomic_load(&g_generation);  // started between runs: wait for the next
+    for (;;) {
+        while (atomic_load(&g_generation) == seen) {}
+        seen = atomic_load(&g_generation);
+        if (part >= g_threads) continue;  // a run with fewer threads than were started
+        run_share(part);
+        atomic_fetch_add(&g_done, 1);
+    }
+    return NULL;
+}
+
+// Runs g_job on all threads (the caller is part 0) and returns when every share is done.
+static void run(void) {
+    atomic_store(&g_next, 0);
+    atomic_store(&g_done, 0);
+    atomic_fetch_add(&g_generation, 1);
+    run_share(0);
+    atomic_fetch_add(&g_done, 1);
+    while (atomic_load(&g_done) < g_threads) {}
+}
+
+// ---- measurements ----
+
+static void gemm(const char *name, int64_t rows, int64_t cols, int64_t tokens) {
     const int copies = 64;
-    uint16_t *w = aligned_alloc(1 << 21, (size_t)copies * rows * cols * 2);
+    uint16_t *w = aligned_alloc(1 << 21, ((size_t)copies * rows * cols * 2 + (1 << 21)) & ~(size_t)((1 << 21) - 1));
     for (size_t i = 0; i < (size_t)copies * rows * cols; i++) w[i] = 0x3c00 + (i % 251);
     float *x = malloc(tokens * cols * 4), *y = malloc(rows * tokens * 4);
     for (int64_t i = 0; i < tokens * cols; i++) x[i] = (float)(i % 13) * 0.1f - 0.6f;
     int64_t packed = pk_packed_count(tokens, cols);
-    uint16_t *hi = aligned_alloc(64, packed * 2), *lo = aligned_alloc(64, packed * 2);
-    pk_pack_bf16(x, hi, exact ? lo : NULL, tokens, cols, 0, (tokens + 15) / 16);
+    uint16_t *hi = aligned_alloc(64, (packed * 2 + 63) & ~63), *lo = aligned_alloc(64, (packed * 2 + 63) & ~63);
+    pk_pack_bf16(x, hi, lo, tokens, cols, 0, (tokens + 15) / 16);  // a no-op on paths that read f32
+    g_job = (job){w, x, hi, lo, y, rows, cols, tokens, 0};
+    run();  // warm-up
     double flops = 2.0 * rows * cols * tokens * copies;
     double t0 = now();
-    for (int c = 0; c < copies; c++) pk_matmul_bf16(w + (size_t)c * rows * cols, x, hi, exact ? lo : NULL, y, rows, 0, rows, tokens, cols);
+    for (int c = 0; c < copies; c++) {
+        g_job.w = w + (size_t)c * rows * cols;
+        run();
+    }
     double t1 = now();
-    for (int c = 0; c < copies; c++) pk_matmul_bf16(w, x, hi, exact ? lo : NULL, y, rows, 0, rows, tokens, cols);
+    g_job.w = w;
+    for (int c = 0; c < copies; c++) run();
     double t2 = now();
-    printf("gemm %5lld x %5lld x %3lld %-5s  cold %6.1f GFLOP/s  hot %6.1f GFLOP/s\n", (long long)rows, (long long)cols,
-           (long long)tokens, exact ? "exact" : "fast", flops / (t1 - t0) / 1e9, flops / (t2 - t1) / 1e9);
+    printf("gemm %-22s %5lld x %5lld x %3lld  %d thr  cold %6.1f GFLOP/s  hot %6.1f GFLOP/s\n", name, (long long)rows,
+           (long long)cols, (long long)tokens, g_threads, flops / (t1 - t0) / 1e9, flops / (t2 - t1) / 1e9);
     free(w); free(x); free(y); free(hi); free(lo);
 }
 
-int main(void) {
-    printf("kernel path %d (2 = avx512bf16)\n", (int)pk_current_path());
-    gemm(2048, 640, 128, 0);   // Gemma 3 gate/up
-    gemm(640, 2048, 128, 0);   // Gemma 3 down
-    gemm(1536, 576, 128, 0);   // SmolLM2 gate/up
-    gemm(576, 1536, 128, 0);   // SmolLM2 down
-    gemm(2048, 640, 128, 1);
+static int compare(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void matvec(void) {
     int64_t rows = 262144, cols = 640;
-    uint16_t *w = aligned_alloc(1 << 21, (size_t)rows * cols * 2);
-    memset(w, 0x3c, (size_t)rows * cols * 2);
+    size_t bytes = (size_t)rows * cols * 2;
+    uint16_t *w = aligned_alloc(1 << 21, bytes);
+    madvise(w, bytes, MADV_HUGEPAGE);  // as the engine maps weights, and as read_bandwidth.c reads
+    memset(w, 0x3c, bytes);
     float *x = malloc(cols * 4), *y = malloc(rows * 4);
     for (int64_t i = 0; i < cols; i++) x[i] = 0.01f * (float)i;
-    pk_matvec_bf16(w, x, y, 0, rows, cols);
-    double t0 = now();
-    for (int r = 0; r < 5; r++) pk_matvec_bf16(w, x, y, 0, rows, cols);
-    double t1 = now();
-    printf("matvec %lld x %lld: %.1f GB/s on one core\n", (long long)rows, (long long)cols, 5.0 * rows * cols * 2 / (t1 - t0) / 1e9);
+    g_job = (job){w, x, NULL, NULL, y, rows, cols, 1, 1};
+    run();
+    double rates[7];
+    for (int r = 0; r < 7; r++) {
+        double t0 = now();
+        run();
+        rates[r] = bytes / (now() - t0) / 1e9;
+    }
+    qsort(rates, 7, sizeof rates[0], compare);
+    printf("matvec %lld x %lld  %d thr  %.1f GB/s (median of 7, as read_bandwidth.c reports)\n", (long long)rows, (long long)cols,
+           g_threads, rates[3]);
+    free(w); free(x); free(y);
+}
+
+// The prefill shapes (rows × cols) of the default models' layers, at 512 tokens.
+static void model_shapes(void) {
+    gemm("gemma3 q", 1024, 640, 512);
+    gemm("gemma3 k/v", 256, 640, 512);
+    gemm("gemma3 o", 640, 1024, 512);
+    gemm("gemma3 gate/up", 2048, 640, 512);
+    gemm("gemma3 down", 640, 2048, 512);
+    gemm("smollm2 q/o", 576, 576, 512);
+    gemm("smollm2 k/v", 192, 576, 512);
+    gemm("smollm2 gate/up", 1536, 576, 512);
+    gemm("smollm2 down", 576, 1536, 512);
+}
+
+int main(int argc, char **argv) {
+    const char *wanted = getenv("PALMTOP_KERNELS");
+    if (wanted && *wanted) {
+        pk_path p;
+        if (!pk_path_from_name(wanted, &p)) {
+            fprintf(stderr, "PALMTOP_KERNELS=%s: expected avx512bf16, avx2, portable, neon or neonbf16\n", wanted);
+            return 64;
+        }
+        pk_set_path(p);
+    }
+    printf("kernel path %s (best on this CPU: %s)\n", pk_path_name(pk_current_path()), pk_path_name(pk_best_path()));
+    // Arguments: optionally `gemm` or `matvec` (default both), then thread counts (default 1 2).
+    int first = 1, gemms = 1, matvecs = 1;
+    if (argc > 1 && strcmp(argv[1], "gemm") == 0) { matvecs = 0; first = 2; }
+    else if (argc > 1 && strcmp(argv[1], "matvec") == 0) { gemms = 0; first = 2; }
+    int counts[8] = {1, 2}, n = 2;
+    if (argc > first) {
+        n = 0;
+        for (int i = first; i < argc && n < 8; i++) counts[n++] = atoi(argv[i]);
+    }
+    for (int i = 0; i < n; i++)
+        if (counts[i] < 1 || counts[i] > MAX_THREADS) { fprintf(stderr, "threads: 1 to %d\n", MAX_THREADS); return 64; }
+    // Workers spin between runs (waking a sleeping thread costs as much as a small GEMM), so they are
+    // started only when a run first needs them: a 1-thread run before a 2-thread one has the machine.
+    int started = 1;
+    for (int i = 0; i < n; i++) {
+        for (; started < counts[i]; started++) {
+            pthread_t t;
+            pthread_create(&t, NULL, worker, (void *)(long)started);
+        }
+        g_threads = counts[i];
+        if (gemms) model_shapes();
+        if (matvecs) matvec();
+    }
     return 0;
 }
