@@ -1,6 +1,5 @@
 #include "ckernels.h"
 #include "internal.h"
-#include <immintrin.h>
 #include <string.h>
 #include <math.h>
 
@@ -8,7 +7,7 @@
 // Both are x·sigmoid(k·x): SiLU with k = 1, and the tanh form of GELU, since
 // 0.5·x·(1 + tanh(u)) = x / (1 + exp(−2u)) with u = √(2/π)·(x + 0.044715·x³).
 
-
+#if defined(__x86_64__)
 __attribute__((target("avx512f")))
 static void gated_avx512(float *gate, const float *up, int64_t n, int gelu) {
     const __m512 one = _mm512_set1_ps(1.0f), c = _mm512_set1_ps(-2.0f * 0.7978845608028654f), k = _mm512_set1_ps(0.044715f);
@@ -26,8 +25,12 @@ static void gated_avx512(float *gate, const float *up, int64_t n, int gelu) {
     }
 }
 
+#endif
+
 void pk_gated_activation(float *gate, const float *up, int64_t n, int gelu) {
+#if defined(__x86_64__)
     if (pk_current_path() == PK_PATH_AVX512BF16) { gated_avx512(gate, up, n, gelu); return; }
+#endif
     for (int64_t i = 0; i < n; i++) {
         float x = gate[i];
         float z = gelu ? -2.0f * 0.7978845608028654f * (x + 0.044715f * x * x * x) : -x;
@@ -37,6 +40,7 @@ void pk_gated_activation(float *gate, const float *up, int64_t n, int gelu) {
 
 // ---- log-softmax statistics of a logit row: log Σ exp(l) and the entropy −Σ p·log p ----
 
+#if defined(__x86_64__)
 __attribute__((target("avx512f")))
 static void lse_entropy_avx512(const float *l, int64_t n, float mx, double *sum, double *weighted) {
     __m512 s = _mm512_setzero_ps(), w = _mm512_setzero_ps(), m = _mm512_set1_ps(mx);
@@ -53,13 +57,18 @@ static void lse_entropy_avx512(const float *l, int64_t n, float mx, double *sum,
     *weighted = ww;
 }
 
+#endif
+
 void pk_logsumexp_entropy(const float *l, int64_t n, float *lse, float *entropy) {
     float mx = -INFINITY;
     for (int64_t i = 0; i < n; i++) if (l[i] > mx) mx = l[i];
     double sum = 0, weighted = 0;
+#if defined(__x86_64__)
     if (pk_current_path() == PK_PATH_AVX512BF16) {
         lse_entropy_avx512(l, n, mx, &sum, &weighted);
-    } else {
+    } else
+#endif
+    {
         for (int64_t i = 0; i < n; i++) { double d = l[i] - mx, e = exp(d); sum += e; weighted += e * d; }
     }
     *lse = (float)(mx + log(sum));

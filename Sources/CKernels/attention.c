@@ -1,6 +1,5 @@
 #include "ckernels.h"
 #include "attention_internal.h"
-#include <immintrin.h>
 #include <string.h>
 #include <math.h>
 
@@ -11,6 +10,7 @@
 // call — the heads of a group, for one or two consecutive tokens of a prompt — share each loaded key
 // and value vector. Rows are taken up to 8 at a time so the accumulators stay in registers.
 
+#if defined(__x86_64__)
 // Scores of R query rows against n positions (B blocks of 16 positions per step; `ks` floats from
 // one key block to the next).
 __attribute__((target("avx512f"), always_inline))
@@ -98,6 +98,8 @@ static void attend_avx512(const float *q, int64_t qstride, int64_t tokens, int64
     }
 }
 
+#endif
+
 static void attend_portable(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim,
                             const pk_kv_segment *seg, const int64_t *counts, int64_t ks, int64_t vs, float scale,
                             float *scores, float *out, int64_t ostride, float *stats) {
@@ -131,8 +133,18 @@ static void attend_portable(const float *q, int64_t qstride, int64_t tokens, int
 void pk_attend(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim, const pk_kv_segment *segments,
                const int64_t *counts, int64_t ks, int64_t vs, float scale, float *scores, float *out, int64_t ostride,
                float *stats) {
-    if (pk_current_path() == PK_PATH_AVX512BF16)
+    pk_path path = pk_current_path();
+#if defined(__x86_64__)
+    if (path == PK_PATH_AVX512BF16) {
         attend_avx512(q, qstride, tokens, heads, dim, segments, counts, ks, vs, scale, scores, out, ostride, stats);
-    else
-        attend_portable(q, qstride, tokens, heads, dim, segments, counts, ks, vs, scale, scores, out, ostride, stats);
+        return;
+    }
+#elif defined(__aarch64__)
+    if (path == PK_PATH_NEON || path == PK_PATH_NEON_BF16) {
+        attend_neon(q, qstride, tokens, heads, dim, segments, counts, ks, vs, scale, scores, out, ostride, stats);
+        return;
+    }
+#endif
+    (void)path;
+    attend_portable(q, qstride, tokens, heads, dim, segments, counts, ks, vs, scale, scores, out, ostride, stats);
 }

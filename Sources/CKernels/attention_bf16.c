@@ -1,6 +1,5 @@
 #include "ckernels.h"
 #include "attention_internal.h"
-#include <immintrin.h>
 #include <string.h>
 
 // ---- bf16 attention for fast prompt passes ----
@@ -25,6 +24,7 @@ static const float *value_row(const pk_kv_segment *seg, int64_t p, int64_t vs) {
     return p < seg[0].n ? seg[0].values + p * vs : seg[1].values + (p - seg[0].n) * vs;
 }
 
+#if defined(__x86_64__)
 // Lane i of the result is the pair (a[i], b[i]) rounded to bf16: `vdpbf16ps`'s operand for a pair.
 __attribute__((target("avx512f,avx512bw,avx512bf16"), always_inline))
 static inline __m512i interleave_bf16(__m512 a, __m512 b) {
@@ -58,6 +58,9 @@ static void pack_kv_avx512(const pk_kv_segment *seg, int64_t ks, int64_t vs, int
     }
 }
 
+#endif
+
+// Every other path (arm64 included, whose engine never takes the bf16 attention) uses this copy.
 static void pack_kv_portable(const pk_kv_segment *seg, int64_t ks, int64_t vs, int64_t dim, int64_t b0, int64_t b1,
                              uint16_t *keys, uint16_t *values) {
     const int64_t n = seg[0].n + seg[1].n;
@@ -72,12 +75,16 @@ static void pack_kv_portable(const pk_kv_segment *seg, int64_t ks, int64_t vs, i
 
 void pk_pack_kv_bf16(const pk_kv_segment *segments, int64_t ks, int64_t vs, int64_t dim, int64_t block_begin,
                      int64_t block_end, uint16_t *keys, uint16_t *values) {
-    if (pk_current_path() == PK_PATH_AVX512BF16)
+#if defined(__x86_64__)
+    if (pk_current_path() == PK_PATH_AVX512BF16) {
         pack_kv_avx512(segments, ks, vs, dim, block_begin, block_end, keys, values);
-    else
-        pack_kv_portable(segments, ks, vs, dim, block_begin, block_end, keys, values);
+        return;
+    }
+#endif
+    pack_kv_portable(segments, ks, vs, dim, block_begin, block_end, keys, values);
 }
 
+#if defined(__x86_64__)
 // Scores of R query rows (bf16 pairs) against n positions, B key blocks per step.
 __attribute__((target("avx512f,avx512bw,avx512bf16"), always_inline))
 static inline void scores_rows_bf16(const int R, const int B, const int32_t *const *qpairs, int64_t dim, const int32_t *keys,
@@ -173,7 +180,10 @@ static void attend_bf16_avx512(const float *q, int64_t qstride, int64_t tokens, 
     }
 }
 
-// The same roundings one product at a time: the reference the vector path is tested against.
+#endif
+
+// The same roundings one product at a time: the reference the vector path is tested against, and
+// the kernel of every path but AVX512-BF16.
 static void attend_bf16_portable(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim, const uint16_t *keys,
                                  const uint16_t *values, int64_t skip, const int64_t *counts, float scale, float *scores,
                                  float *out, int64_t ostride) {
@@ -201,8 +211,11 @@ static void attend_bf16_portable(const float *q, int64_t qstride, int64_t tokens
 void pk_attend_bf16(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim, const uint16_t *keys,
                     const uint16_t *values, int64_t skip, const int64_t *counts, float scale, float *scores, float *out,
                     int64_t ostride) {
-    if (pk_current_path() == PK_PATH_AVX512BF16 && dim <= MAX_DIM)
+#if defined(__x86_64__)
+    if (pk_current_path() == PK_PATH_AVX512BF16 && dim <= MAX_DIM) {
         attend_bf16_avx512(q, qstride, tokens, heads, dim, keys, values, skip, counts, scale, scores, out, ostride);
-    else
-        attend_bf16_portable(q, qstride, tokens, heads, dim, keys, values, skip, counts, scale, scores, out, ostride);
+        return;
+    }
+#endif
+    attend_bf16_portable(q, qstride, tokens, heads, dim, keys, values, skip, counts, scale, scores, out, ostride);
 }

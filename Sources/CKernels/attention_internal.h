@@ -8,6 +8,7 @@
 // Query rows per pass: up to 8 keep every accumulator in a register.
 #define MAX_ROWS 8
 
+#if defined(__x86_64__)
 // Softmax over entries [skip, count) of a row of `n`; the others (positions before the window or after
 // this row's token) become 0 so the shared value pass can run over all of them. When `stats` is given,
 // it receives the row's largest entry and Σ exp(entry − largest), to merge softmaxes of parts of a run.
@@ -37,6 +38,7 @@ static inline void softmax_row_avx512(float *row, int64_t skip, int64_t count, i
     }
     for (int64_t j = count; j < n; j++) x[j] = 0;
 }
+#endif
 
 // Constant R (and B chosen from it) lets the compiler keep every accumulator in a register: up to 6
 // rows take 4 vectors per step, 7–8 rows 2 (three would leave a third of a step idle at the end of

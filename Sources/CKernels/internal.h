@@ -1,7 +1,9 @@
-// Helpers shared by the kernel files: bf16 conversions and, on x86, the bf16 dot-product step, a
-// vectorized exp and tail masks. Not part of the module's interface.
+// Helpers shared by the kernel files: bf16 conversions; on x86 the bf16 dot-product step, a vectorized
+// exp and tail masks; on arm64 a NEON exp and the arm64 kernels' entry points. Not part of the
+// module's interface.
 #ifndef PALMTOP_CKERNELS_INTERNAL_H
 #define PALMTOP_CKERNELS_INTERNAL_H
+#include "ckernels.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -19,7 +21,7 @@ static inline uint16_t f32_to_bf16(float f) {
     return (uint16_t)((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
 }
 
-// Everything below uses x86 intrinsics; other architectures compile the portable kernels only.
+// Each architecture's vector kernels are compiled only for it; every other CPU runs the portable ones.
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -54,6 +56,62 @@ static inline __mmask16 tail_mask(int64_t remaining) {
 #define MATMUL_AVX2_MIN_TOKENS 6
 void matmul_avx2(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
                  int64_t cols);
+
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+
+// The BF16 extension (BFDOT, BFMMLA, BFCVT) is optional in Armv8.6, so its functions carry a target
+// attribute and run only when pk_best_path found it. Clang's arm_neon.h offers its bf16 intrinsics to
+// such functions from LLVM 17 on; older clang builds (Apple's numbering included: it runs one behind)
+// leave the path out rather than fail to compile.
+#if defined(__clang__) && __clang_major__ >= 17
+#define PK_NEON_BF16 1
+#define TARGET_BF16 __attribute__((target("bf16")))
+#elif !defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 10
+#define PK_NEON_BF16 1
+#define TARGET_BF16 __attribute__((target("arch=armv8.2-a+bf16")))
+#endif
+
+// exp(x) = 2^n · exp(r), r = x − n·ln2 in [−ln2/2, ln2/2]; degree-6 Taylor polynomial (|rel err| < 2e-7),
+// 2^n built in the exponent field (n ≥ −126 after the clamp, so it is never denormal).
+static inline float32x4_t exp_neon(float32x4_t x) {
+    x = vmaxq_f32(vminq_f32(x, vdupq_n_f32(88.0f)), vdupq_n_f32(-87.0f));
+    float32x4_t n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
+    float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(0.693145751953125f));
+    r = vfmsq_f32(r, n, vdupq_n_f32(1.428606765330187045e-06f));
+    float32x4_t p = vdupq_n_f32(1.0f / 720);
+    p = vfmaq_f32(vdupq_n_f32(1.0f / 120), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f / 24), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f / 6), p, r);
+    p = vfmaq_f32(vdupq_n_f32(0.5f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+    int32x4_t scale = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+    return vmulq_f32(p, vreinterpretq_f32_s32(scale));
+}
+
+// bf16 → f32 is a 16-bit shift into the high half: the low and high four of eight values.
+static inline float32x4_t widen_low(uint16x8_t v) { return vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(v), 16)); }
+static inline float32x4_t widen_high(uint16x8_t v) { return vreinterpretq_f32_u32(vshll_high_n_u16(v, 16)); }
+
+/// arm64 kernels behind pk_matvec_bf16 (matvec_neon.c), pk_matmul_bf16 and pk_pack_bf16
+/// (matmul_neon.c, matmul_neonbf16.c) and pk_attend (attention_neon.c), with the public contracts.
+void matvec_neon(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols);
+void matmul_neon(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
+                 int64_t cols);
+/// Worth their packing from this many tokens on (below it, the matvec once per token is as fast).
+#define MATMUL_NEON_MIN_TOKENS 4
+#if defined(PK_NEON_BF16)
+/// x (for the last cols % 8) and its split into bf16 halves xh + xl (pk_split_bf16), `cols` long.
+void matvec_neonbf16(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, const float *x, float *y, int64_t r0,
+                     int64_t r1, int64_t cols);
+void pack_neonbf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, int64_t cols, int64_t g0, int64_t g1);
+void matmul_neonbf16(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, float *y, int64_t ldy, int64_t r0,
+                     int64_t r1, int64_t tokens, int64_t cols);
+#endif
+void attend_neon(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim, const pk_kv_segment *seg,
+                 const int64_t *counts, int64_t ks, int64_t vs, float scale, float *scores, float *out, int64_t ostride,
+                 float *stats);
 #endif
 
 #endif

@@ -1,6 +1,5 @@
 #include "ckernels.h"
 #include "internal.h"
-#include <immintrin.h>
 #include <string.h>
 #include <math.h>
 
@@ -17,11 +16,14 @@
 #define GROUP 16      // tokens per accumulator
 #define TILE_ROWS 12  // weight rows per register tile: 12 rows × 2 groups = 24 accumulators
 
-static int64_t column_pairs(int64_t cols) { return (cols + 1) / 2; }
-
+// Enough for either packed layout: this file's (16-token groups × column pairs) and the arm64 BF16
+// path's (token pairs × column quads, matmul_neonbf16.c), so callers need not know the path.
 int64_t pk_packed_count(int64_t tokens, int64_t cols) {
-    return (tokens + GROUP - 1) / GROUP * GROUP * column_pairs(cols) * 2;
+    return (tokens + GROUP - 1) / GROUP * GROUP * ((cols + 3) / 4 * 4);
 }
+
+#if defined(__x86_64__)
+static int64_t column_pairs(int64_t cols) { return (cols + 1) / 2; }
 
 // In-register transpose of a 16 × 16 block of 32-bit elements: r[i][c] → r[c][i].
 __attribute__((target("avx512f"), always_inline))
@@ -171,14 +173,21 @@ static void matmul_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint1
     }
 }
 
+#endif
+
 void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, int64_t cols, int64_t group_begin,
                   int64_t group_end) {
+#if defined(__x86_64__)
     if (pk_current_path() == PK_PATH_AVX512BF16) pack_avx512bf16(x, hi, lo, tokens, cols, group_begin, group_end);
+#elif defined(__aarch64__) && defined(PK_NEON_BF16)
+    if (pk_current_path() == PK_PATH_NEON_BF16) pack_neonbf16(x, hi, lo, tokens, cols, group_begin, group_end);
+#endif
 }
 
 void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, const uint16_t *xlo,
                     float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens, int64_t cols) {
     pk_path path = pk_current_path();
+#if defined(__x86_64__)
     if (path == PK_PATH_AVX512BF16 && cols % 2 == 0) {
         matmul_avx512bf16(w, xhi, xlo, y, ldy, r0, r1, tokens, cols);
         return;
@@ -190,8 +199,22 @@ void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, cons
         matmul_avx2(w, x, y, ldy, r0, r1, tokens, cols);
         return;
     }
-    // The portable reference (and few tokens on AVX2): the matvec kernel once per token, with a column
-    // buffer so each output row lands at its stride.
+#elif defined(__aarch64__)
+#if defined(PK_NEON_BF16)
+    if (path == PK_PATH_NEON_BF16) {
+        matmul_neonbf16(w, xhi, xlo, y, ldy, r0, r1, tokens, cols);
+        return;
+    }
+#endif
+    if (path == PK_PATH_NEON && tokens >= MATMUL_NEON_MIN_TOKENS) {
+        matmul_neon(w, x, y, ldy, r0, r1, tokens, cols);
+        return;
+    }
+#endif
+    (void)xhi;
+    (void)xlo;
+    // The portable reference (and few tokens on the f32 paths): the matvec kernel once per token, with
+    // a column buffer so each output row lands at its stride.
     float tmp[256];
     for (int64_t t = 0; t < tokens; t++) {
         for (int64_t r = r0; r < r1; r += 256) {

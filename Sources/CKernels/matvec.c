@@ -1,7 +1,6 @@
 // Matrix × vector (decode): one row at a time, which measured best for streaming weights from memory.
 #include "ckernels.h"
 #include "internal.h"
-#include <immintrin.h>
 #include <string.h>
 #include <math.h>
 
@@ -20,6 +19,7 @@ static void matvec_portable(const uint16_t *w, const float *x, float *y, int64_t
     }
 }
 
+#if defined(__x86_64__)
 // ---- AVX2 + FMA: widen bf16 by shifting into the high half, f32 FMA ----
 
 __attribute__((target("avx2,fma")))
@@ -111,8 +111,11 @@ static void matvec_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint1
     }
 }
 
+#endif
+
 void pk_matvec_bf16(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols) {
     switch (pk_current_path()) {
+#if defined(__x86_64__)
     case PK_PATH_AVX512BF16:
         if (cols <= 16384) {
             uint16_t xh[cols], xl[cols];
@@ -123,6 +126,21 @@ void pk_matvec_bf16(const uint16_t *w, const float *x, float *y, int64_t r0, int
         }
         break;
     case PK_PATH_AVX2: matvec_avx2(w, x, y, r0, r1, cols); break;
+#elif defined(__aarch64__)
+#if defined(PK_NEON_BF16)
+    case PK_PATH_NEON_BF16:
+        // The activations split into bf16 halves on the stack, as on AVX512-BF16 (up to 64 KB).
+        if (cols <= 16384) {
+            uint16_t xh[cols], xl[cols];
+            pk_split_bf16(x, xh, xl, cols);
+            matvec_neonbf16(w, xh, xl, x, y, r0, r1, cols);
+            break;
+        }
+        matvec_neon(w, x, y, r0, r1, cols);
+        break;
+#endif
+    case PK_PATH_NEON: matvec_neon(w, x, y, r0, r1, cols); break;
+#endif
     default: matvec_portable(w, x, y, r0, r1, cols); break;
     }
 }
