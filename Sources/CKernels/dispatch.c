@@ -21,10 +21,11 @@ pk_path pk_best_path(void) {
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return PK_PATH_AVX2;
     return PK_PATH_PORTABLE;
 #elif defined(__aarch64__)
-    // NEON (Advanced SIMD) is part of every arm64 CPU; the BF16 extension (Armv8.6) is optional.
-#if defined(__linux__)
+    // NEON (Advanced SIMD) is part of every arm64 CPU; the BF16 extension (Armv8.6) is optional, and
+    // its kernels exist only when the compiler could build them (internal.h).
+#if defined(PK_NEON_BF16) && defined(__linux__)
     if (getauxval(AT_HWCAP2) & HWCAP2_BF16) return PK_PATH_NEON_BF16;
-#elif defined(__APPLE__)
+#elif defined(PK_NEON_BF16) && defined(__APPLE__)
     int bf16 = 0;
     size_t size = sizeof bf16;
     if (sysctlbyname("hw.optional.arm.FEAT_BF16", &bf16, &size, NULL, 0) == 0 && bf16) return PK_PATH_NEON_BF16;
