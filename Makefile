@@ -6,7 +6,7 @@ TEST_DATA := .build/test-data
 APT_PACKAGES := libncurses-dev tmux
 PIP_PACKAGES := numpy gguf
 
-.PHONY: run test deps build models test-data clean install test-install soak
+.PHONY: run test deps build models test-data clean install test-install soak test-kernels test-arm64
 
 run: deps build models
 	$(BIN)
@@ -48,12 +48,36 @@ install: build
 test-install: build models
 	scripts/test_install.sh
 
-test: deps build models test-data test-install
+test: test-kernels test-arm64 deps build models test-data test-install
 	$(SWIFT) test -c release
 
 # 10,000 chat turns through the session API; prints the resident-memory figures (minutes, not in `test`).
 soak: build models
 	PALMTOP_SOAK_TURNS=$${PALMTOP_SOAK_TURNS:-10000} $(SWIFT) test -c release --filter SoakTests
+
+# The C kernels on every path this CPU offers, against the portable reference (Tests/CKernels;
+# plain C, no Swift needed).
+KERNEL_CHECK := Tests/CKernels/kernel_check.c $(wildcard Sources/CKernels/*.c)
+test-kernels:
+	@mkdir -p .build/kernel-check
+	$(CC) -O2 -Wall $(KERNEL_CHECK) -ISources/CKernels/include -lm -o .build/kernel-check/native
+	.build/kernel-check/native
+
+# The same check cross-compiled for arm64 and run under qemu twice: `-cpu max` has BF16 (the NEON-BF16
+# path), a Cortex-A72 has not (the NEON path). Installs the cross compiler and qemu when missing.
+test-arm64:
+	@missing=""; command -v aarch64-linux-gnu-gcc >/dev/null || missing="gcc-aarch64-linux-gnu libc6-dev-arm64-cross"; \
+	command -v qemu-aarch64-static >/dev/null || command -v qemu-aarch64 >/dev/null || missing="$$missing qemu-user-static"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "Missing packages:$$missing"; echo "Install them with: sudo apt-get install$$missing"; exit 1; fi; \
+	  apt_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$$@" || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$$@"; }; }; \
+	  apt_install $$missing || apt_install $$(echo $$missing | sed 's/qemu-user-static/qemu-user/'); \
+	fi
+	@mkdir -p .build/kernel-check
+	aarch64-linux-gnu-gcc -O2 -static -Wall $(KERNEL_CHECK) -ISources/CKernels/include -lm -o .build/kernel-check/arm64
+	@qemu=$$(command -v qemu-aarch64-static || command -v qemu-aarch64); \
+	echo "$$qemu -cpu max"; $$qemu -cpu max .build/kernel-check/arm64 && \
+	echo "$$qemu -cpu cortex-a72"; $$qemu -cpu cortex-a72 .build/kernel-check/arm64
 
 clean:
 	rm -rf .build
