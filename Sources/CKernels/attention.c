@@ -139,6 +139,10 @@ void pk_attend(const float *q, int64_t qstride, int64_t tokens, int64_t heads, i
         attend_avx512(q, qstride, tokens, heads, dim, segments, counts, ks, vs, scale, scores, out, ostride, stats);
         return;
     }
+    if (path == PK_PATH_AVX2) {
+        attend_avx2(q, qstride, tokens, heads, dim, segments, counts, ks, vs, scale, scores, out, ostride, stats);
+        return;
+    }
 #elif defined(__aarch64__)
     if (path == PK_PATH_NEON || path == PK_PATH_NEON_BF16) {
         attend_neon(q, qstride, tokens, heads, dim, segments, counts, ks, vs, scale, scores, out, ostride, stats);

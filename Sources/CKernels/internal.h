@@ -47,6 +47,32 @@ static inline __m512 exp512(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
+// exp512 in ymm width: 2^n from the exponent field (n ≥ −126 after the clamp, so never denormal).
+__attribute__((target("avx2,fma")))
+static inline __m256 exp256(__m256 x) {
+    x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.0f)), _mm256_set1_ps(-87.0f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187045e-06f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(scale));
+}
+
+// Lanes [0, remaining) set, for AVX2's masked loads and stores (8 lanes).
+__attribute__((target("avx2")))
+static inline __m256i tail_mask8(int64_t remaining) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    int32_t n = remaining > 8 ? 8 : remaining < 0 ? 0 : (int32_t)remaining;
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes);
+}
+
 static inline __mmask16 tail_mask(int64_t remaining) {
     return remaining >= 16 ? (__mmask16)0xFFFF : remaining <= 0 ? (__mmask16)0 : (__mmask16)((1u << remaining) - 1);
 }
@@ -56,6 +82,10 @@ static inline __mmask16 tail_mask(int64_t remaining) {
 #define MATMUL_AVX2_MIN_TOKENS 6
 void matmul_avx2(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
                  int64_t cols);
+/// pk_attend on AVX2 + FMA (attention_avx2.c), with the public contract.
+void attend_avx2(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim, const pk_kv_segment *seg,
+                 const int64_t *counts, int64_t ks, int64_t vs, float scale, float *scores, float *out, int64_t ostride,
+                 float *stats);
 
 #elif defined(__aarch64__)
 #include <arm_neon.h>
@@ -112,6 +142,9 @@ void matmul_neonbf16(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, 
 void attend_neon(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim, const pk_kv_segment *seg,
                  const int64_t *counts, int64_t ks, int64_t vs, float scale, float *scores, float *out, int64_t ostride,
                  float *stats);
+/// pk_gated_activation, and pk_logsumexp_entropy's sums given the row's largest logit (activations_neon.c).
+void gated_neon(float *gate, const float *up, int64_t n, int gelu);
+void lse_entropy_neon(const float *l, int64_t n, float mx, double *sum, double *weighted);
 #endif
 
 #endif
