@@ -1,14 +1,15 @@
 // Kernel throughput outside the model, on the path PALMTOP_KERNELS names (avx512bf16, avx2, portable,
 // neon, neonbf16; default the best this CPU has, and never better than it has):
 // - the prefill GEMM in GFLOP/s for the default models' shapes at 512 tokens, weights hot in cache
-//   and cold (64 different copies in turn, as a model's layers are);
+//   and cold (64 different copies in turn, as a model's layers are); on the bf16 dot-product paths
+//   both the fast (activations rounded to bf16) and the exact (hi + lo) form;
 // - a decode matvec streaming a 262,144 × 640 bf16 matrix (Gemma 3's output projection) in GB/s.
 // Each is run on every thread count given (default 1 2): threads take 48-row chunks from a shared
 // counter, as the engine does, so compare 2-thread figures with 2-thread probes (fma_peak.c,
 // read_bandwidth.c).
 // Build and run from the repository root:
-//   clang -O3 -pthread -ISources/CKernels/include -ISources/CKernels scripts/kernel_bench.c \
-//     Sources/CKernels/*.c -lm -o /tmp/kernel_bench && PALMTOP_KERNELS=avx2 /tmp/kernel_bench 1 2
+//   clang -O3 -pthread -ISources/CKernels/include scripts/kernel_bench.c Sources/CKernels/*.c -lm \
+//     -o /tmp/kernel_bench && PALMTOP_KERNELS=avx2 /tmp/kernel_bench [gemm|matvec] [threads...]
 #include "ckernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -81,14 +82,16 @@ static void run(void) {
 
 // ---- measurements ----
 
-static void gemm(const char *name, int64_t rows, int64_t cols, int64_t tokens) {
+// GFLOP/s of one shape. `exact` passes the activations' bf16 rounding error too (pk_matmul_bf16's
+// xlo): the bf16 paths then do twice the products; the f32 paths read x and are always exact.
+static void gemm_mode(const char *name, int64_t rows, int64_t cols, int64_t tokens, int exact) {
     const int copies = 64;
     uint16_t *w = aligned_alloc(1 << 21, ((size_t)copies * rows * cols * 2 + (1 << 21)) & ~(size_t)((1 << 21) - 1));
     for (size_t i = 0; i < (size_t)copies * rows * cols; i++) w[i] = 0x3c00 + (i % 251);
     float *x = malloc(tokens * cols * 4), *y = malloc(rows * tokens * 4);
     for (int64_t i = 0; i < tokens * cols; i++) x[i] = (float)(i % 13) * 0.1f - 0.6f;
     int64_t packed = pk_packed_count(tokens, cols);
-    uint16_t *hi = aligned_alloc(64, (packed * 2 + 63) & ~63), *lo = aligned_alloc(64, (packed * 2 + 63) & ~63);
+    uint16_t *hi = aligned_alloc(64, (packed * 2 + 63) & ~63), *lo = exact ? aligned_alloc(64, (packed * 2 + 63) & ~63) : NULL;
     pk_pack_bf16(x, hi, lo, tokens, cols, 0, (tokens + 15) / 16);  // a no-op on paths that read f32
     g_job = (job){w, x, hi, lo, y, rows, cols, tokens, 0};
     run();  // warm-up
@@ -102,9 +105,16 @@ static void gemm(const char *name, int64_t rows, int64_t cols, int64_t tokens) {
     g_job.w = w;
     for (int c = 0; c < copies; c++) run();
     double t2 = now();
-    printf("gemm %-22s %5lld x %5lld x %3lld  %d thr  cold %6.1f GFLOP/s  hot %6.1f GFLOP/s\n", name, (long long)rows,
-           (long long)cols, (long long)tokens, g_threads, flops / (t1 - t0) / 1e9, flops / (t2 - t1) / 1e9);
+    printf("gemm %-16s %-5s %5lld x %5lld x %3lld  %d thr  cold %6.1f GFLOP/s  hot %6.1f GFLOP/s\n", name, exact ? "exact" : "fast",
+           (long long)rows, (long long)cols, (long long)tokens, g_threads, flops / (t1 - t0) / 1e9, flops / (t2 - t1) / 1e9);
     free(w); free(x); free(y); free(hi); free(lo);
+}
+
+// Both prefill modes where they differ (the bf16 dot-product paths), otherwise the one exact kernel.
+static void gemm(const char *name, int64_t rows, int64_t cols, int64_t tokens) {
+    pk_path path = pk_current_path();
+    if (path == PK_PATH_AVX512BF16 || path == PK_PATH_NEON_BF16) gemm_mode(name, rows, cols, tokens, 0);
+    gemm_mode(name, rows, cols, tokens, 1);
 }
 
 static int compare(const void *a, const void *b) {
