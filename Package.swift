@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The innermost bf16 loops; the only C in the project (intrinsics need per-function target attributes).
@@ -20,10 +21,12 @@ let package = Package(
         .target(name: "PalmtopSampling"),
         .target(name: "PalmtopEngine", dependencies: ["CKernels", "PalmtopTokenizers", "PalmtopSampling"]),
         .target(name: "PalmtopPrompts", dependencies: ["PalmtopEngine", .product(name: "Yams", package: "Yams")]),
+        // The remote backend: an OpenAI-compatible server behind the engine's ModelBackend interface.
+        .target(name: "PalmtopRemote", dependencies: ["PalmtopEngine", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(name: "PalmtopTUI", dependencies: ["CNcursesw", "PalmtopEngine", "PalmtopPrompts"]),
         .executableTarget(
             name: "palmtop",
-            dependencies: ["PalmtopTUI", "PalmtopPrompts", "PalmtopEngine",
+            dependencies: ["PalmtopTUI", "PalmtopPrompts", "PalmtopEngine", "PalmtopRemote",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Fixture paths, the default models and a SHA-256 for tests (Foundation on Linux has none).
         .target(name: "PalmtopTestSupport", dependencies: ["PalmtopEngine"], path: "Tests/PalmtopTestSupport"),
@@ -32,6 +35,7 @@ let package = Package(
         .testTarget(name: "PalmtopEngineTests", dependencies: ["PalmtopEngine", "CKernels", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopPromptsTests", dependencies: ["PalmtopPrompts", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopTUITests", dependencies: ["PalmtopTUI", "PalmtopTestSupport"]),
+        .testTarget(name: "PalmtopRemoteTests", dependencies: ["PalmtopRemote", "PalmtopTestSupport"]),
         // Drives the release binary (built by `make test` before the suite runs).
         .testTarget(name: "PalmtopCLITests", dependencies: ["PalmtopTestSupport"]),
     ],

@@ -25,34 +25,36 @@ public struct EvalSummary: Sendable {
 
 /// Runs a prompt's dev set the way the PaLM paper scores: exact match on the extracted answer of a
 /// greedy generation, or rank classification of the choices by summed log-probability. Items run in
-/// order on one session, so the shared exemplar prefix is computed once.
+/// order on one backend sequence, so the shared exemplar prefix is computed once (in-process).
 public struct Evaluator {
     public let prompt: PromptFile
-    public let session: Session
+    public let backend: ModelBackend
 
-    public init(prompt: PromptFile, session: Session) {
+    public init(prompt: PromptFile, backend: ModelBackend) {
         self.prompt = prompt
-        self.session = session
+        self.backend = backend
     }
 
     public func run(items: [DevItem], onItem: (EvalItemResult) -> Void = { _ in }) throws -> EvalSummary {
-        let reused0 = session.totalReused, computed0 = session.totalComputed
+        if prompt.scoring == .rankChoices, let why = backend.capabilities.scoringLimitation { throw BackendError(why) }
+        let before = backend.tokenTotals
         var correct = 0
         for (i, item) in items.enumerated() {
             let result = try evaluate(item, index: i)
             if result.correct { correct += 1 }
             onItem(result)
         }
+        let after = backend.tokenTotals
         return EvalSummary(correct: correct, total: items.count, method: prompt.scoring,
-                           promptTokensReused: session.totalReused - reused0, promptTokensComputed: session.totalComputed - computed0)
+                           promptTokensReused: (after?.reused ?? 0) - (before?.reused ?? 0),
+                           promptTokensComputed: (after?.computed ?? 0) - (before?.computed ?? 0))
     }
 
     public func evaluate(_ item: DevItem, index: Int) throws -> EvalItemResult {
-        let text = prompt.render(query: item.input, chatTemplate: session.model.chatTemplate)
         switch prompt.scoring {
         case .exactMatch:
-            let tokens = session.model.encode(text)
-            let summary = try session.generate(prompt: tokens, settings: prompt.sampling, topN: 1) { _ in true }
+            let request = GenerationRequest(prompt: prompt.backendPrompt(query: item.input, on: backend), settings: prompt.sampling, topN: 1)
+            let summary = try backend.generate(request) { _ in true }
             let predicted = prompt.extractor?.extract(summary.text) ?? ""
             let expected = item.output ?? ""
             let ok = AnswerExtractor.normalize(predicted) == AnswerExtractor.normalize(expected)
@@ -60,7 +62,8 @@ public struct Evaluator {
                                   generated: summary.text, choiceScores: nil)
         case .rankChoices:
             let choices = item.choices ?? []
-            let scores = try session.score(prompt: text, choices: choices.map(prompt.choiceText))
+            let text = prompt.render(query: item.input, chatTemplate: backend.chatTemplate)
+            let scores = try backend.score(prompt: text, choices: choices.map(prompt.choiceText))
             let best = scores.indices.max { scores[$0].sumLogprob < scores[$1].sumLogprob } ?? 0
             let predicted = choices.isEmpty ? "" : choices[best]
             return EvalItemResult(index: index, input: item.input, expected: item.answer ?? "", predicted: predicted,

@@ -21,6 +21,25 @@ extension PromptFile {
         return out
     }
 
+    /// A chat-mode prompt as turns: the instruction as the system turn, each exemplar as a user turn
+    /// and its output as the reply, then the query.
+    public func chatMessages(query input: String) -> [ChatMessage] {
+        var messages: [ChatMessage] = []
+        if let instruction { messages.append(ChatMessage(role: .system, content: instruction)) }
+        for e in enabledExemplars {
+            messages.append(ChatMessage(role: .user, content: Self.fill(template, e.fields)))
+            messages.append(ChatMessage(role: .assistant, content: e.fields["output"] ?? ""))
+        }
+        messages.append(ChatMessage(role: .user, content: Self.fill(query, ["input": input])))
+        return messages
+    }
+
+    /// The prompt for a query as a backend takes it: chat turns in chat mode where the backend can
+    /// template them, otherwise the plain text.
+    public func backendPrompt(query input: String, on backend: ModelBackend) -> BackendPrompt {
+        mode == .chat && backend.supportsChat ? .chat(chatMessages(query: input)) : .text(render(query: input))
+    }
+
     /// The prompt text for a query (complete mode, or chat mode through `chatTemplate`).
     public func render(query input: String, chatTemplate: ChatTemplate? = nil) -> String {
         renderWithSpans(query: input, chatTemplate: chatTemplate).text
@@ -35,14 +54,7 @@ extension PromptFile {
             spans.append((source, start..<text.endIndex))
         }
         if mode == .chat, let chatTemplate {
-            var messages: [ChatMessage] = []
-            if let instruction { messages.append(ChatMessage(role: .system, content: instruction)) }
-            for e in enabledExemplars {
-                messages.append(ChatMessage(role: .user, content: Self.fill(template, e.fields)))
-                messages.append(ChatMessage(role: .assistant, content: e.fields["output"] ?? ""))
-            }
-            messages.append(ChatMessage(role: .user, content: Self.fill(query, ["input": input])))
-            add(chatTemplate.render(messages, defaultSystem: chatTemplate.defaultSystemPrompt), .template)
+            add(chatTemplate.render(chatMessages(query: input), defaultSystem: chatTemplate.defaultSystemPrompt), .template)
             return RenderedPrompt(text: text, spans: spans)
         }
         if let instruction {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PalmtopEngine
+import PalmtopRemote
 import PalmtopTUI
 
 /// `palmtop chat` (and plain `palmtop`): the full-screen REPL.
@@ -16,9 +17,16 @@ struct Chat: ParsableCommand {
     func run() throws {
         // Checked before loading the model, so a pipe fails at once.
         guard isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0 else { throw TerminalError.notATerminal }
-        let model = try modelOptions.load()
-        try ChatREPL.run(model: model, options: ChatOptions(mode: mode, contextLimit: modelOptions.ctx, threads: modelOptions.threads,
-                                                            prefillPrecision: modelOptions.prefill))
+        let backend = try modelOptions.open()
+        let remote = modelOptions.remote, ctx = modelOptions.ctx
+        // `/backend URL` connects like --backend, with the same key and timeout; it picks the server's first model.
+        let connect: @Sendable (String) throws -> ModelBackend = { url in
+            try RemoteBackend.connect(url: url, apiKey: remote.key, timeout: remote.timeout, contextLimit: ctx)
+        }
+        try ChatREPL.run(backend: backend, options: ChatOptions(mode: mode, contextLimit: ctx, threads: modelOptions.threads,
+                                                                prefillPrecision: modelOptions.prefill,
+                                                                localModel: remote.url == nil ? backend.modelName : ModelOptions.defaultModel,
+                                                                connect: connect))
     }
 }
 

@@ -13,6 +13,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Evaluate only the first N items.") var limit: Int?
     @Option(help: "Use only the first K exemplars (0 = zero-shot).") var shots: Int?
     @Option(help: "Worker threads.") var threads: Int = ThreadPool.defaultThreadCount
+    @OptionGroup var remote: RemoteOptions
     @Option(help: ArgumentHelp("Kernel path (as for generate).", valueName: "path")) var kernels: String?
     @Flag(help: "Print JSON lines (one per item, then a summary).") var json = false
 
@@ -30,11 +31,15 @@ struct Eval: ParsableCommand {
         var items = try file.loadDevSet(override: data)
         if let limit { items = Array(items.prefix(max(limit, 0))) }
         if let kernels { try KernelChoice.apply(kernels, from: "--kernels") }
-        let loaded = try Model(path: try ModelStore().resolve(model ?? file.model), threads: threads)
-        let session = Session(model: loaded)
-        InterruptHandler.install(for: session)
+        let backend: ModelBackend
+        if let server = try remote.connect(model: model, contextLimit: nil) {
+            backend = server
+        } else {
+            backend = LocalBackend(model: try Model(path: try ModelStore().resolve(model ?? file.model), threads: threads))
+        }
+        InterruptHandler.install(for: backend)
         let tty = isatty(STDERR_FILENO) != 0 && !json
-        let summary = try Evaluator(prompt: file, session: session).run(items: items) { r in
+        let summary = try Evaluator(prompt: file, backend: backend).run(items: items) { r in
             if json {
                 var o: [String: Any] = ["index": r.index, "input": r.input, "expected": r.expected, "predicted": r.predicted, "correct": r.correct]
                 if let g = r.generated { o["generated"] = g }
@@ -48,7 +53,7 @@ struct Eval: ParsableCommand {
         if tty { FileHandle.standardError.write(Data("\u{1B}[2K\r".utf8)) }
         let o: [String: Any] = ["accuracy": summary.accuracy, "correct": summary.correct, "total": summary.total,
                                 "method": summary.method.rawValue, "prompt_tokens_reused": summary.promptTokensReused,
-                                "prompt_tokens_computed": summary.promptTokensComputed, "model": loaded.name, "prompt": file.name,
+                                "prompt_tokens_computed": summary.promptTokensComputed, "model": backend.modelName, "prompt": file.name,
                                 "shots": file.enabledExemplars.count]
         if json { JSONLine.print(o) } else {
             print(String(format: "accuracy %.3f (%d/%d, %@), prompt tokens reused %d, computed %d", summary.accuracy, summary.correct,

@@ -39,16 +39,20 @@ struct Generate: ParsableCommand {
             text = try prompt ?? readUTF8(path: promptFile)
             guard !text.isEmpty else { throw ValidationError("the prompt is empty") }
         }
-        let model = try modelOptions.load(fallback: library?.model ?? ModelOptions.defaultModel)
-        if let library, let input { text = library.render(query: input, chatTemplate: model.chatTemplate) }
-        let session = Session(model: model, contextLimit: modelOptions.ctx, prefill: modelOptions.prefill)
-        InterruptHandler.install(for: session)
-        let tokens = model.encode(text, parseSpecial: !noSpecial)
-        if tokens.count + 1 > session.contextLimit {
-            throw ValidationError(EngineError.promptTooLong(tokens: tokens.count, limit: session.contextLimit).description)
+        let backend = try modelOptions.open(fallback: library?.model ?? ModelOptions.defaultModel)
+        let request: BackendPrompt
+        if let library, let input {
+            request = library.backendPrompt(query: input, on: backend)
+            text = library.render(query: input, chatTemplate: backend.chatTemplate)
+        } else {
+            request = .text(text, special: !noSpecial)
+        }
+        InterruptHandler.install(for: backend)
+        if let count = backend.tokens(for: request)?.count, count + 1 > backend.contextLimit {
+            throw ValidationError(EngineError.promptTooLong(tokens: count, limit: backend.contextLimit).description)
         }
         if echo && format == .jsonl {
-            for s in try session.promptLogprobs(tokens, topN: topLogprobs) {
+            for s in try backend.promptLogprobs(text, topN: topLogprobs) {
                 var o: [String: Any] = ["token": s.id, "text": s.text, "prompt": true]
                 o["logprob"] = s.logprob.map { Double($0) } ?? NSNull()
                 if topLogprobs > 0 { o["top_logprobs"] = s.top.map { ["token": $0.id, "text": $0.text, "logprob": Double($0.logprob)] } }
@@ -57,14 +61,17 @@ struct Generate: ParsableCommand {
         } else if echo {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
-        let summary = try session.generate(prompt: tokens, settings: settings, topN: max(topLogprobs, 1)) { event in
+        let summary = try backend.generate(GenerationRequest(prompt: request, settings: settings, topN: max(topLogprobs, 1))) { event in
             switch format {
             case .text:
                 FileHandle.standardOutput.write(Data(event.text.utf8))
             case .jsonl:
-                var o: [String: Any] = ["token": event.id, "text": String(decoding: event.bytes, as: UTF8.self), "logprob": Double(event.logprob)]
+                var o: [String: Any] = ["token": event.id >= 0 ? event.id : NSNull(), "text": String(decoding: event.bytes, as: UTF8.self),
+                                        "logprob": event.logprob.isNaN ? NSNull() : Double(event.logprob)]
                 if topLogprobs > 0 {
-                    o["top_logprobs"] = event.topRaw.prefix(topLogprobs).map { ["token": $0.id, "text": $0.text, "logprob": Double($0.logprob)] }
+                    o["top_logprobs"] = event.topRaw.prefix(topLogprobs).map {
+                        ["token": $0.id >= 0 ? $0.id : NSNull(), "text": $0.text, "logprob": Double($0.logprob)] as [String: Any]
+                    }
                 }
                 JSONLine.print(o)
             }
@@ -76,7 +83,8 @@ struct Generate: ParsableCommand {
         case .jsonl:
             JSONLine.print(["done": true, "stop_reason": summary.stopReason.rawValue, "prompt_tokens": summary.promptTokens,
                             "generated_tokens": summary.generatedTokens, "text": summary.text,
-                            "prefill_tokens_per_s": summary.prefillTokensPerSecond, "decode_tokens_per_s": summary.decodeTokensPerSecond])
+                            "prefill_tokens_per_s": summary.prefillTokensPerSecond, "decode_tokens_per_s": summary.decodeTokensPerSecond,
+                            "time_to_first_token_s": summary.prefillSeconds, "backend": backend.location, "model": backend.modelName])
         }
         if summary.stopReason == .cancelled { throw ExitCode(130) }
     }

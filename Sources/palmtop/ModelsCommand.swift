@@ -1,13 +1,24 @@
 import ArgumentParser
 import Foundation
 import PalmtopEngine
+import PalmtopRemote
 
 /// `palmtop models`: what is installed, with architecture, size and parameter count.
 struct Models: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List installed models.")
+    static let configuration = CommandConfiguration(abstract: "List installed models (with --backend: the server's models).")
     @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var remote: RemoteOptions
 
     func run() throws {
+        if let url = remote.url {
+            let models = try RemoteBackend.listModels(url: url, apiKey: remote.key, timeout: remote.timeout)
+            if json {
+                JSONLine.print(["backend": url, "models": models.map { ["id": $0.id, "owned_by": $0.ownedBy ?? NSNull()] as [String: Any] }])
+            } else {
+                for m in models { print(m.id + (m.ownedBy.map { "  (\($0))" } ?? "")) }
+            }
+            return
+        }
         let store = ModelStore()
         var rows: [[String: Any]] = []
         for url in store.installed() {

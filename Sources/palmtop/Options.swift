@@ -1,14 +1,48 @@
 import ArgumentParser
 import Foundation
 import PalmtopEngine
+import PalmtopRemote
 import PalmtopSampling
 
 extension PrefillPrecision: ExpressibleByArgument {}
 
-/// `--model`, `--threads` and `--ctx`, shared by every command that runs a model.
+/// `--backend`, `--api-key` and `--timeout`: where a model runs when it is not in this process.
+struct RemoteOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("An OpenAI-compatible server to use instead of an in-process model (default: PALMTOP_BACKEND; `local` means in-process).", valueName: "url"))
+    var backend: String?
+
+    @Option(help: ArgumentHelp("Bearer token for --backend (default: OPENAI_API_KEY). Never printed, logged or saved.", valueName: "key"))
+    var apiKey: String?
+
+    @Option(help: "Seconds a server may stay silent before a request fails (a steady stream never times out).")
+    var timeout: Double = 300
+
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    }
+
+    /// The server URL in use, if any: the flag, else PALMTOP_BACKEND.
+    var url: String? {
+        let chosen = backend ?? ProcessInfo.processInfo.environment["PALMTOP_BACKEND"]
+        guard let chosen, !chosen.isEmpty, chosen != "local" else { return nil }
+        return chosen
+    }
+
+    var key: String? { apiKey ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"] }
+
+    func connect(model: String?, contextLimit: Int?) throws -> ModelBackend? {
+        guard let url else { return nil }
+        return try RemoteBackend.connect(url: url, model: model, apiKey: key, timeout: timeout, contextLimit: contextLimit)
+    }
+}
+
+/// `--model`, `--threads`, `--ctx`, `--prefill`, `--kernels` and the remote options, shared by every
+/// command that runs a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "A known model name (see `palmtop models`) or a path to a GGUF file (default: smollm2-135m-instruct).")
+    @Option(name: .shortAndLong, help: "A known model name (see `palmtop models`) or a path to a GGUF file (default: smollm2-135m-instruct); with --backend, one of the server's models (default: its first).")
     var model: String?
+
+    @OptionGroup var remote: RemoteOptions
 
     static let defaultModel = "smollm2-135m-instruct"
 
@@ -18,7 +52,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Context limit in tokens (capped by the model's own).")
     var ctx: Int = 4096
 
-    @Option(help: "Precision of the prompt pass before generating: fast (bf16 activations as llama.cpp's BF16 path, ~1e-3 relative error per product; bf16 attention) or exact (bf16 activations plus their rounding error, f32 attention; ~1.7x slower). Scoring and prompt log-probabilities are always exact.")
+    @Option(help: "Precision of the prompt pass before generating: fast (bf16 activations as llama.cpp's BF16 path, ~1e-3 relative error per product; bf16 attention) or exact (bf16 activations plus their rounding error, f32 attention; ~1.7x slower). Only the avx512bf16 kernels differ: the AVX2, NEON and portable prompt passes are exact f32 either way. Scoring and prompt log-probabilities are always exact.")
     var prefill: PrefillPrecision = .fast
 
     @Option(help: ArgumentHelp("Kernel path: avx512bf16, avx2, neonbf16, neon or portable (default: the best this CPU has, or PALMTOP_KERNELS). A path the CPU lacks falls back to the best one below it.", valueName: "path"))
@@ -33,6 +67,13 @@ struct ModelOptions: ParsableArguments {
     func load(fallback: String = ModelOptions.defaultModel) throws -> Model {
         if let kernels { try KernelChoice.apply(kernels, from: "--kernels") }
         return try Model(path: try ModelStore().resolve(model ?? fallback), threads: threads)
+    }
+
+    /// The server given by --backend (with `--model` picking among its models), or `--model` (else
+    /// `fallback`) in this process.
+    func open(fallback: String = ModelOptions.defaultModel) throws -> ModelBackend {
+        if let remote = try remote.connect(model: model, contextLimit: ctx) { return remote }
+        return LocalBackend(model: try load(fallback: fallback), contextLimit: ctx, prefill: prefill)
     }
 }
 
@@ -80,12 +121,18 @@ enum JSONLine {
 }
 
 /// Routes SIGINT to the running session, so Ctrl-C stops a generation cleanly instead of killing it.
+/// Ctrl-C stops the running generation or scoring instead of killing the process, so the output
+/// still ends cleanly. The handler runs on a dispatch queue, not in the signal handler, so it may
+/// cancel a network request.
 enum InterruptHandler {
-    nonisolated(unsafe) static var session: Session?
+    nonisolated(unsafe) private static var source: DispatchSourceSignal?
 
-    static func install(for session: Session) {
-        Self.session = session
-        signal(SIGINT) { _ in InterruptHandler.session?.cancel() }
+    static func install(for backend: ModelBackend) {
+        signal(SIGINT, SIG_IGN)
+        let s = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        s.setEventHandler { backend.cancel() }
+        s.resume()
+        source = s
     }
 }
 

@@ -25,10 +25,9 @@ struct Score: ParsableCommand {
     }
 
     func run() throws {
-        let model = try modelOptions.load()
-        let session = Session(model: model, contextLimit: modelOptions.ctx, prefill: modelOptions.prefill)
-        InterruptHandler.install(for: session)
-        let scores = try session.score(prompt: prompt, choices: choice, parseSpecial: !noSpecial)
+        let backend = try modelOptions.open()
+        InterruptHandler.install(for: backend)
+        let scores = try backend.score(prompt: prompt, choices: choice, parseSpecial: !noSpecial)
         let bySum = scores.indices.max { scores[$0].sumLogprob < scores[$1].sumLogprob }!
         let byMean = scores.indices.max { scores[$0].meanLogprob < scores[$1].meanLogprob }!
         if json {

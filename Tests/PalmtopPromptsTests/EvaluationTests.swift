@@ -11,10 +11,10 @@ final class EvaluationTests: XCTestCase {
     func testEveryShippedPromptRunsItsDevSet() throws {
         for name in PromptLibrary.names(in: library) {
             let prompt = try PromptFile.load(nameOrPath: library.appendingPathComponent("\(name).yaml").path)
-            let session = Session(model: try TestSupport.model(prompt.model))
+            let backend = LocalBackend(model: try TestSupport.model(prompt.model))
             let items = Array(try prompt.loadDevSet().prefix(3))
             var seen = 0
-            let summary = try Evaluator(prompt: prompt, session: session).run(items: items) { r in
+            let summary = try Evaluator(prompt: prompt, backend: backend).run(items: items) { r in
                 seen += 1
                 XCTAssertFalse(r.expected.isEmpty)
                 if prompt.scoring == .rankChoices { XCTAssertEqual(r.choiceScores?.count, items[r.index].choices?.count) }

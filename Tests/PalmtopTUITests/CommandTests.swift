@@ -101,8 +101,9 @@ final class CommandTests: XCTestCase {
         let dropped = c.dropOldest(before: c.turns.count) { $0.promptTurns(before: $0.turns.count).count <= 3 }
         XCTAssertEqual(dropped, 4)
         XCTAssertEqual(c.promptTurns(before: c.turns.count).map(\.content), ["question 2", "", "last"])
-        XCTAssertEqual(c.promptText(before: c.turns.count, mode: .chat, template: .chatML),
-                       "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
-                       + "<|im_start|>user\nquestion 2<|im_end|>\n<|im_start|>assistant\n<|im_end|>\n<|im_start|>user\nlast<|im_end|>\n<|im_start|>assistant\n")
+        XCTAssertEqual(c.prompt(before: c.turns.count, mode: .chat),
+                       .chat([ChatMessage(role: .user, content: "question 2"), ChatMessage(role: .assistant, content: ""),
+                              ChatMessage(role: .user, content: "last")]))
+        XCTAssertEqual(c.prompt(before: c.turns.count, mode: .complete), .text("question 2last"))
     }
 }

@@ -10,6 +10,13 @@ public struct PromptTokenScore: Sendable {
     /// nil for the first token, which has no prefix.
     public var logprob: Float?
     public var top: [TokenAlternative]
+
+    public init(id: Int, text: String, logprob: Float?, top: [TokenAlternative]) {
+        self.id = id
+        self.text = text
+        self.logprob = logprob
+        self.top = top
+    }
 }
 
 /// A candidate continuation's likelihood (the PaLM paper's rank classification).
@@ -18,6 +25,12 @@ public struct ChoiceScore: Sendable, Codable {
     public var tokenCount: Int
     public var sumLogprob: Float
     public var meanLogprob: Float { tokenCount > 0 ? sumLogprob / Float(tokenCount) : 0 }
+
+    public init(choice: String, tokenCount: Int, sumLogprob: Float) {
+        self.choice = choice
+        self.tokenCount = tokenCount
+        self.sumLogprob = sumLogprob
+    }
 }
 
 /// How much of a prompt was served from the KV cache.

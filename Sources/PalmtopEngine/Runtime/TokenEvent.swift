@@ -5,9 +5,16 @@ public struct TokenAlternative: Codable, Sendable, Equatable {
     public var id: Int
     public var text: String
     public var logprob: Float
+
+    public init(id: Int, text: String, logprob: Float) {
+        self.id = id
+        self.text = text
+        self.logprob = logprob
+    }
 }
 
-/// Everything known about one generated token: what the inspector shows and the CLI prints.
+/// Everything known about one generated token: what the inspector shows and the CLI prints. The
+/// optional fields are those a remote server may not supply (nil, never a made-up zero).
 public struct TokenEvent: Sendable {
     public var id: Int
     /// The token's bytes in decoded text (may be part of a UTF-8 character).
@@ -16,14 +23,27 @@ public struct TokenEvent: Sendable {
     public var text: String
     /// Log-probability under the model's raw distribution and under the post-sampler distribution.
     public var logprob: Float
-    public var postLogprob: Float
+    public var postLogprob: Float?
     /// Best alternatives, best first, under both distributions.
     public var topRaw: [TokenAlternative]
-    public var topPost: [TokenAlternative]
+    public var topPost: [TokenAlternative]?
     /// Entropy of the raw distribution, in nats.
-    public var entropy: Float
-    /// Position of the token in the context.
+    public var entropy: Float?
+    /// Position of the token in the context (for a server: in the reply).
     public var position: Int
+
+    public init(id: Int, bytes: [UInt8], text: String, logprob: Float, postLogprob: Float?, topRaw: [TokenAlternative],
+                topPost: [TokenAlternative]?, entropy: Float?, position: Int) {
+        self.id = id
+        self.bytes = bytes
+        self.text = text
+        self.logprob = logprob
+        self.postLogprob = postLogprob
+        self.topRaw = topRaw
+        self.topPost = topPost
+        self.entropy = entropy
+        self.position = position
+    }
 }
 
 /// Why a generation ended.
@@ -41,6 +61,18 @@ public struct GenerationSummary: Sendable {
     public var prefillSeconds: Double
     public var decodeSeconds: Double
     public var text: String
+
+    public init(stopReason: StopReason, promptTokens: Int, reusedTokens: Int, computedTokens: Int, generatedTokens: Int,
+                prefillSeconds: Double, decodeSeconds: Double, text: String) {
+        self.stopReason = stopReason
+        self.promptTokens = promptTokens
+        self.reusedTokens = reusedTokens
+        self.computedTokens = computedTokens
+        self.generatedTokens = generatedTokens
+        self.prefillSeconds = prefillSeconds
+        self.decodeSeconds = decodeSeconds
+        self.text = text
+    }
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(computedTokens) / prefillSeconds : 0 }
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(max(generatedTokens - 1, 0)) / decodeSeconds : 0 }

@@ -28,32 +28,35 @@ extension ChatApp {
             transcriptDirty = true
             transcript.scrollToBottom()
         case .mode(let m):
-            if m == .chat && model.chatTemplate == nil { throw CommandError("\(model.name) has no chat template; only completion mode") }
+            if m == .chat && !backend.supportsChat { throw CommandError("\(backend.modelName) has no chat template; only completion mode") }
             mode = m
-            say(m == .chat ? "chat mode: turns go through the \(model.chatTemplate!.rawValue) template"
+            say(m == .chat ? "chat mode: turns go through \(backend.chatTemplate.map { "the \($0.rawValue) template" } ?? "the server's chat template")"
                 : "completion mode: the model continues the transcript text (Enter on an empty line continues)")
         case .regen: regenerate()
         case .library: overlay = makeLibraryPanel()
         case .clear:
             try requireIdle()
             conversation = Conversation()
-            session.reset()
+            backend.reset()
             lastSummary = nil
             closeInspector()
             say("conversation cleared")
         case .model(let name):
             try requireIdle()
             try load(model: name)
+        case .backend(let target):
+            try requireIdle()
+            if target == "local" { try load(model: options.localModel) } else { try connect(to: target) }
         case .save(let path):
             let full = Self.expand(path)
-            try ConversationFile(model: model.name, mode: mode, settings: settings, probabilities: showProbabilities,
+            try ConversationFile(model: backend.modelName, mode: mode, settings: settings, probabilities: showProbabilities,
                                  conversation: conversation).save(to: full)
             say("saved \(conversation.turns.count) turns to \(full)")
         case .load(let path):
             try requireIdle()
             let full = Self.expand(path)
             let file = try ConversationFile.load(from: full)
-            if file.model == model.name {
+            if file.model == backend.modelName {
                 apply(file)
             } else {
                 pendingLoad = file
@@ -68,10 +71,13 @@ extension ChatApp {
 
     /// /show: the model, the mode and every setting, as a notice in the transcript.
     func showText() -> String {
-        var lines = ["model \(model.name) (\(model.config.architecture)), \(mode.rawValue) mode, context \(contextInUse)/\(session.contextLimit) tokens"]
+        var lines = ["model \(backend.modelName) (\(backend.architecture)), \(mode.rawValue) mode, context \(contextInUse)/\(backend.contextLimit) tokens",
+                     "backend \(backend.location)"]
+        let ignored = backend.capabilities.ignoredSettings
         let width = SettingsCatalog.names.map(\.count).max() ?? 0
         for spec in SettingsCatalog.all {
-            lines.append("  " + spec.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + spec.read(settings))
+            let note = ignored.contains(spec.name) ? "   (ignored by this server)" : ""
+            lines.append("  " + spec.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + spec.read(settings) + note)
         }
         return lines.joined(separator: "\n")
     }
@@ -80,26 +86,43 @@ extension ChatApp {
     func load(model name: String) throws {
         let path: String
         do { path = try ModelStore().resolve(name) } catch { throw CommandError("\(error)") }
-        let threads = options.threads
+        let options = self.options
         say("loading \(name)…")
         worker.start { queue in
             do {
-                let m = try Model(path: path, threads: threads)
-                queue.push(.modelLoaded(m))
+                let m = try Model(path: path, threads: options.threads)
+                let local = LocalBackend(model: m, contextLimit: options.contextLimit, prefill: options.prefillPrecision)
+                queue.push(.backendReady(local, localModel: name))
             } catch {
-                queue.push(.modelFailed("cannot load \(name): \(error)"))
+                queue.push(.backendFailed("cannot load \(name): \(error)"))
             }
         }
     }
 
-    /// A model finished loading: a fresh session, and the conversation waiting for it, if any.
-    func adopt(_ m: Model) {
-        model = m
-        session = Session(model: m, contextLimit: options.contextLimit, prefill: options.prefillPrecision)
+    /// `/backend URL`: connects on the worker thread (the server is asked what it supports), and the
+    /// chat continues there once it answers.
+    func connect(to url: String) throws {
+        guard let connect = options.connect else { throw CommandError("this build has no remote backend") }
+        say("connecting to \(url)…")
+        worker.start { queue in
+            do {
+                queue.push(.backendReady(try connect(url), localModel: nil))
+            } catch {
+                queue.push(.backendFailed("\(error)"))
+            }
+        }
+    }
+
+    /// A backend is ready (a model loaded, a server connected): its own fresh cache, and the
+    /// conversation waiting for it, if any.
+    func adopt(_ b: ModelBackend, localModel: String?) {
+        backend = b
+        librarySibling = nil
+        if let localModel { options.localModel = localModel }
         lastSummary = nil
-        if mode == .chat && m.chatTemplate == nil { mode = .complete }
+        if mode == .chat && !b.supportsChat { mode = .complete }
         transcriptDirty = true
-        say("\(m.name) (\(m.config.architecture)) loaded in \(String(format: "%.2f", m.loadSeconds)) s, \(mode.rawValue) mode")
+        say("\(b.modelName) (\(b.architecture)) ready, \(mode.rawValue) mode — \(b.location)")
         if let file = pendingLoad {
             pendingLoad = nil
             apply(file)
@@ -111,7 +134,7 @@ extension ChatApp {
         settings = file.settings
         settings.seed = file.seed
         showProbabilities = file.probabilities
-        mode = file.mode == .chat && model.chatTemplate == nil ? .complete : file.mode
+        mode = file.mode == .chat && !backend.supportsChat ? .complete : file.mode
         closeInspector()
         transcript.scrollToBottom()
         transcriptDirty = true
@@ -131,14 +154,15 @@ extension ChatApp {
     func makeLibraryPanel() -> Panel { LibraryPanel(host: self) }
 }
 
-/// The prompt library's access to the app: its model, its worker and session, and its overlay slot.
+/// The prompt library's access to the app: its own sequence on the chat's model, the worker, and
+/// the overlay slot.
 extension ChatApp: LibraryHost {
-    public func runLibraryJob(_ job: @escaping (Session, EventQueue<LibraryEvent>) -> Void) -> Bool {
-        let session = self.session, queue = libraryEvents
-        return worker.start { _ in job(session, queue) }
+    public func runLibraryJob(_ job: @escaping (ModelBackend, EventQueue<LibraryEvent>) -> Void) -> Bool {
+        let backend = libraryBackend, queue = libraryEvents
+        return worker.start { _ in job(backend, queue) }
     }
 
-    public func cancelLibraryJob() { session.cancel() }
+    public func cancelLibraryJob() { libraryBackend.cancel() }
 
     public func switchModel(to name: String) {
         do {

@@ -25,37 +25,40 @@ extension ChatApp {
         generate(turn: conversation.turns.count - 1, branch: 0)
     }
 
-    /// The prompt tokens for a response at `turn`, in the current mode.
-    func promptTokens(before turn: Int, in c: Conversation) -> [Int] {
-        let template = mode == .chat ? model.chatTemplate : nil
-        let text = c.promptText(before: turn, mode: mode, template: template)
-        // Chat prompts hold the template's special tokens; completion text is taken literally.
-        return text.isEmpty ? [] : model.encode(text, parseSpecial: template != nil)
+    /// The prompt tokens for a response at `turn`, in the current mode, where the backend can count
+    /// them here (nil for a server: it templates and counts itself).
+    func promptTokens(before turn: Int, in c: Conversation) -> [Int]? {
+        backend.tokens(for: c.prompt(before: turn, mode: mode))
     }
 
     /// Starts generating into `branch` of `turn`, after `prefix` (tokens the branch keeps from its
     /// parent), forcing `forced` first.
     func generate(turn: Int, branch: Int, prefix: [Int] = [], forced: [Int] = []) {
-        let limit = session.contextLimit
+        let limit = backend.contextLimit
         let turn = fitContext(before: turn, extra: prefix.count + min(settings.maxTokens, limit / 2))
-        let full = promptTokens(before: turn, in: conversation) + prefix
-        guard !full.isEmpty else { abandon(turn: turn, branch: branch, "nothing to continue: type some text first"); return }
-        guard full.count + forced.count < limit else {
-            abandon(turn: turn, branch: branch, "the prompt has \(full.count) tokens but the context holds \(limit) (/clear, or restart with a larger --ctx)")
+        let prompt = conversation.prompt(before: turn, mode: mode)
+        if case .text(let text, _) = prompt, text.isEmpty, prefix.isEmpty {
+            abandon(turn: turn, branch: branch, "nothing to continue: type some text first")
+            return
+        }
+        let counted = promptTokens(before: turn, in: conversation).map { $0.count + prefix.count }
+        if let counted, counted + forced.count >= limit {
+            abandon(turn: turn, branch: branch, "the prompt has \(counted) tokens but the context holds \(limit) (/clear, or restart with a larger --ctx)")
             return
         }
         liveBranch = branch
         let s = liveSettings(settings)
         live.current = s
         target = (turn, branch)
-        promptTokenCount = full.count
+        promptTokenCount = counted ?? 0
         liveTokens = 0
         firstTokenTime = nil
         transcriptDirty = true
-        let session = self.session, live = self.live
+        let backend = self.backend
+        let request = GenerationRequest(prompt: prompt, settings: s, continuation: prefix, forced: forced, live: live, topN: 10)
         worker.start { queue in
             do {
-                let summary = try session.generate(prompt: full, settings: s, live: live, topN: 10, forced: forced) { event in
+                let summary = try backend.generate(request) { event in
                     queue.push(.token(event))
                     return true
                 }
@@ -77,9 +80,9 @@ extension ChatApp {
     /// Drops the oldest turns from the prompt until it leaves `extra` tokens free (room for the reply),
     /// with a visible notice above the turns that are kept; returns the response's new turn index.
     private func fitContext(before turn: Int, extra: Int) -> Int {
-        let limit = session.contextLimit
-        guard promptTokens(before: turn, in: conversation).count + extra > limit else { return turn }
-        let dropped = conversation.dropOldest(before: turn) { promptTokens(before: turn, in: $0).count + extra <= limit }
+        let limit = backend.contextLimit
+        guard let count = promptTokens(before: turn, in: conversation)?.count, count + extra > limit else { return turn }
+        let dropped = conversation.dropOldest(before: turn) { (promptTokens(before: turn, in: $0)?.count ?? 0) + extra <= limit }
         guard dropped > 0 else { return turn }
         let firstKept = conversation.turns.indices.first { $0 < turn && conversation.turns[$0].isDialogue && !conversation.turns[$0].dropped } ?? turn
         let notice = "The context (\(limit) tokens) is full: the \(dropped) oldest turns above are no longer sent to the model."
@@ -121,6 +124,7 @@ extension ChatApp {
     /// The session's cache still holds the prompt and the response, so only the new tokens are computed.
     func branch(at index: Int, alternative: Int) {
         guard !worker.isBusy else { say("wait for the generation to finish (or Esc) before branching", .warning); return }
+        guard backend.capabilities.forcedTokens else { say("branching is not available from this server (it cannot continue from given tokens)", .warning); return }
         guard let t = conversation.lastAssistantIndex else { return }
         var turn = conversation.turns[t]
         let parentIndex = turn.current
@@ -182,10 +186,10 @@ extension ChatApp {
         case .failed(let why):
             if let target { abandon(turn: target.turn, branch: target.branch, why) } else { say(why, .error) }
             endJob()
-        case .modelLoaded(let m):
-            adopt(m)
+        case .backendReady(let b, let localModel):
+            adopt(b, localModel: localModel)
             worker.finished()
-        case .modelFailed(let why):
+        case .backendFailed(let why):
             pendingLoad = nil
             say(why, .error)
             worker.finished()

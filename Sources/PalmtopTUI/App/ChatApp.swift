@@ -6,8 +6,9 @@ enum EngineEvent {
     case token(TokenEvent)
     case finished(GenerationSummary)
     case failed(String)
-    case modelLoaded(Model)
-    case modelFailed(String)
+    /// A backend to switch to; `localModel` names it when it is an in-process model (for `/backend local`).
+    case backendReady(ModelBackend, localModel: String?)
+    case backendFailed(String)
 }
 
 /// How `palmtop chat` starts the REPL.
@@ -17,13 +18,20 @@ public struct ChatOptions: Sendable {
     public var threads: Int
     /// The prompt-pass precision of the chat's sessions (`--prefill`), for every model loaded.
     public var prefillPrecision: PrefillPrecision
+    /// Connects `/backend URL` to a server (the executable supplies it; nil: only in-process models).
+    public var connect: (@Sendable (String) throws -> ModelBackend)?
+    /// The in-process model `/backend local` returns to.
+    public var localModel: String
 
     public init(mode: ChatMode = .chat, contextLimit: Int = 4096, threads: Int = ThreadPool.defaultThreadCount,
-                prefillPrecision: PrefillPrecision = .fast) {
+                prefillPrecision: PrefillPrecision = .fast, localModel: String = "smollm2-135m-instruct",
+                connect: (@Sendable (String) throws -> ModelBackend)? = nil) {
         self.mode = mode
         self.contextLimit = contextLimit
         self.threads = threads
         self.prefillPrecision = prefillPrecision
+        self.localModel = localModel
+        self.connect = connect
     }
 }
 
@@ -31,9 +39,17 @@ public struct ChatOptions: Sendable {
 /// then the global key table. It never calls curses: it draws on a `Canvas`, and the engine runs on
 /// the worker's thread, reporting through its event queue, which `pump` drains.
 public final class ChatApp {
-    public internal(set) var model: Model
-    var session: Session
-    let options: ChatOptions
+    /// The chat's model, in-process or behind a server: the app drives it only through the interface.
+    public internal(set) var backend: ModelBackend
+    /// The prompt library's own sequence on the same model, so a dev-set run keeps the chat's cache.
+    var librarySibling: ModelBackend?
+    var libraryBackend: ModelBackend {
+        if let b = librarySibling { return b }
+        let b = backend.makeSibling()
+        librarySibling = b
+        return b
+    }
+    var options: ChatOptions
     let worker = EngineWorker<EngineEvent>()
     /// Events of prompt-library jobs, which run on the same worker.
     let libraryEvents = EventQueue<LibraryEvent>()
@@ -74,12 +90,18 @@ public final class ChatApp {
     /// The smallest terminal the layout is made for.
     public static let minimumSize = (cols: 80, rows: 24)
 
-    public init(model: Model, options: ChatOptions = ChatOptions()) {
-        self.model = model
+    public init(backend: ModelBackend, options: ChatOptions = ChatOptions()) {
+        self.backend = backend
         self.options = options
-        session = Session(model: model, contextLimit: options.contextLimit, prefill: options.prefillPrecision)
-        mode = options.mode == .chat && model.chatTemplate == nil ? .complete : options.mode
-        if mode != options.mode { hintBar.message = StatusMessage("\(model.name) has no chat template: completion mode", .warning) }
+        mode = options.mode == .chat && !backend.supportsChat ? .complete : options.mode
+        if mode != options.mode { hintBar.message = StatusMessage("\(backend.modelName) has no chat template: completion mode", .warning) }
+    }
+
+    /// The REPL on an in-process model.
+    public convenience init(model: Model, options: ChatOptions = ChatOptions()) {
+        var options = options
+        options.localModel = model.name
+        self.init(backend: LocalBackend(model: model, contextLimit: options.contextLimit, prefill: options.prefillPrecision), options: options)
     }
 
     public var isGenerating: Bool { target != nil }
@@ -122,7 +144,7 @@ public final class ChatApp {
             transcriptDirty = true
             say("token probabilities \(showProbabilities ? "on" : "off")")
         case .cancel:
-            if isGenerating { session.cancel(); say("stopping…") }
+            if isGenerating { backend.cancel(); say("stopping…") }
         case .quit:
             quit()
             return [.handled, .quit]
@@ -135,7 +157,7 @@ public final class ChatApp {
     /// Ctrl-C: stops a generation; otherwise says how to leave.
     public func interrupt() {
         if worker.isBusy {
-            session.cancel()
+            backend.cancel()
             (overlay as? ExemplarEditor)?.stopRun()
             say("stopping…")
         } else {
@@ -144,7 +166,7 @@ public final class ChatApp {
     }
 
     func quit() {
-        if isGenerating { session.cancel() }
+        if isGenerating { backend.cancel() }
         shouldQuit = true
     }
 
@@ -189,7 +211,7 @@ public final class ChatApp {
             return
         }
         if transcriptDirty {
-            let builder = TranscriptBuilder(modelName: model.name, probabilities: showProbabilities,
+            let builder = TranscriptBuilder(modelName: backend.modelName, probabilities: showProbabilities,
                                             inspected: inspector.flatMap { i in conversation.lastAssistantIndex.map { ($0, i.cursor) } },
                                             generating: target?.turn)
             let (blocks, focus) = builder.build(conversation)
@@ -236,13 +258,13 @@ public final class ChatApp {
     /// when no job can be using it.
     var contextInUse: Int {
         if isGenerating { return promptTokenCount + liveTokens }
-        if !worker.isBusy { idleContext = session.cachedTokens.count }
+        if !worker.isBusy { idleContext = backend.contextInUse ?? idleContext }
         return idleContext
     }
 
     func statusInfo() -> StatusInfo {
-        var info = StatusInfo(model: model.name, architecture: model.config.architecture, mode: mode, contextUsed: contextInUse,
-                              contextLimit: session.contextLimit, sampler: settings.summary)
+        var info = StatusInfo(model: backend.modelName, architecture: backend.architecture, mode: mode, contextUsed: contextInUse,
+                              contextLimit: backend.contextLimit, sampler: settings.summary)
         if let s = lastSummary {
             info.reused = s.reusedTokens
             info.computed = s.computedTokens

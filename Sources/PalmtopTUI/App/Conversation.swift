@@ -15,18 +15,19 @@ public struct TokenRecord: Codable, Equatable, Sendable {
     /// character split over several.
     public var text: String
     public var logprob: Float
-    public var postLogprob: Float
-    public var entropy: Float
+    /// nil where the backend could not say (a remote server has no post-sampler distribution).
+    public var postLogprob: Float?
+    public var entropy: Float?
     public var topRaw: [TokenAlternative]
-    public var topPost: [TokenAlternative]
+    public var topPost: [TokenAlternative]?
 
     public init(_ e: TokenEvent) {
         self.init(id: e.id, bytes: e.bytes, text: e.text, logprob: e.logprob, postLogprob: e.postLogprob, entropy: e.entropy,
                   topRaw: e.topRaw, topPost: e.topPost)
     }
 
-    public init(id: Int, bytes: [UInt8], text: String, logprob: Float, postLogprob: Float = 0, entropy: Float = 0,
-                topRaw: [TokenAlternative] = [], topPost: [TokenAlternative] = []) {
+    public init(id: Int, bytes: [UInt8], text: String, logprob: Float, postLogprob: Float? = nil, entropy: Float? = nil,
+                topRaw: [TokenAlternative] = [], topPost: [TokenAlternative]? = nil) {
         self.id = id
         self.bytes = bytes
         self.text = text
@@ -101,14 +102,14 @@ public struct Conversation: Codable, Equatable, Sendable {
         turns[..<min(index, turns.count)].filter { $0.isDialogue && !$0.dropped }
     }
 
-    /// The prompt text for a response at `index`, in a mode (chat needs the model's template).
-    public func promptText(before index: Int, mode: ChatMode, template: ChatTemplate?) -> String {
+    /// The prompt for a response at `index`: chat turns in chat mode (the backend applies the
+    /// template), the transcript as one text in completion mode.
+    public func prompt(before index: Int, mode: ChatMode) -> BackendPrompt {
         let dialogue = promptTurns(before: index)
-        if mode == .chat, let template {
-            let messages = dialogue.map { ChatMessage(role: $0.kind == .user ? .user : .assistant, content: $0.content) }
-            return template.render(messages, defaultSystem: template.defaultSystemPrompt)
+        if mode == .chat {
+            return .chat(dialogue.map { ChatMessage(role: $0.kind == .user ? .user : .assistant, content: $0.content) })
         }
-        return dialogue.map(\.content).joined()
+        return .text(dialogue.map(\.content).joined())
     }
 
     /// Marks the oldest dialogue turns before `index` as dropped (a user turn together with the reply

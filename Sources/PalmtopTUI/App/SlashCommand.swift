@@ -5,6 +5,8 @@ import PalmtopEngine
 public enum SlashCommand: Equatable, Sendable {
     case help
     case model(String)
+    /// A server URL, or `local` for the in-process model.
+    case backend(String)
     case mode(ChatMode)
     case set(name: String, value: String)
     case show, clear, regen
@@ -17,6 +19,7 @@ public enum SlashCommand: Equatable, Sendable {
     public static let catalog: [(name: String, arguments: String, help: String)] = [
         ("help", "", "keys and commands"),
         ("model", "NAME|PATH", "switch to another model (a known name or a .gguf path)"),
+        ("backend", "URL|local", "chat with a model on an OpenAI-compatible server (local: back to the in-process model)"),
         ("mode", "chat|complete", "chat template, or plain continuation of the transcript"),
         ("set", "PARAM VALUE", "change a sampling setting (/show lists them)"),
         ("show", "", "model, mode and every sampling setting"),
@@ -46,6 +49,7 @@ public enum SlashCommand: Equatable, Sendable {
         switch name {
         case "help": try none(); return .help
         case "model": return .model(try argument("NAME|PATH"))
+        case "backend": return .backend(try argument("URL|local"))
         case "mode":
             guard let mode = ChatMode(rawValue: try argument("chat|complete")) else { throw CommandError("usage: /mode chat|complete") }
             return .mode(mode)

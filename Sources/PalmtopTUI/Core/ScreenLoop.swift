@@ -45,8 +45,8 @@ final class ScreenLoop {
 public enum ChatREPL {
     /// Opens the full-screen REPL on `model` and returns when the user quits (or SIGTERM arrives).
     /// The terminal is restored on every way out.
-    public static func run(model: Model, options: ChatOptions) throws {
-        let app = ChatApp(model: model, options: options)
+    public static func run(backend: ModelBackend, options: ChatOptions) throws {
+        let app = ChatApp(backend: backend, options: options)
         try Terminal.run { terminal in
             ScreenLoop(terminal: terminal, app: app).run()
         }

@@ -12,7 +12,7 @@ extension ExemplarEditor {
         let footer = focus == .list ? KeyTable.footer(KeyTable.exemplarEditor, width: w)
             : [focus == .query ? "Enter run  Tab/Esc back to the list" : "Tab next field  Enter keep  Esc cancel  ^J new line"]
         var row = inside.row
-        let current = host.model.name
+        let current = host.backend.modelName
         let modelNote = current == prompt.model ? prompt.model : "prefers \(prompt.model), running \(current) (m switches)"
         canvas.put("\(modelNote) · \(prompt.mode.rawValue) · \(prompt.scoring.rawValue) · \(prompt.enabledExemplars.count)/\(prompt.exemplars.count) exemplars on",
                    row: row, col: c, role: .accent, limit: w)
@@ -85,7 +85,7 @@ extension ExemplarEditor {
             return
         case .preview:
             TextLayout.draw(PromptPreview.legend(), into: canvas, row: area.row, col: area.col, limit: area.width)
-            let rendered = working.renderWithSpans(query: query.isEmpty ? "…" : query.text, chatTemplate: host.model.chatTemplate)
+            let rendered = working.renderWithSpans(query: query.isEmpty ? "…" : query.text, chatTemplate: host.backend.chatTemplate)
             rows = PromptPreview.rows(rendered, width: area.width)
         case .results:
             let header = results.isEmpty ? "no dev-set results yet — d runs the dev set"

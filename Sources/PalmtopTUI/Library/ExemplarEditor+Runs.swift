@@ -34,7 +34,7 @@ extension ExemplarEditor {
         }
     }
 
-    private func start(_ job: @escaping (Session, EventQueue<LibraryEvent>) -> Void) -> Bool {
+    private func start(_ job: @escaping (ModelBackend, EventQueue<LibraryEvent>) -> Void) -> Bool {
         guard !running else { host.notify("a run is in progress — Esc stops it", .warning); return false }
         stop.reset()
         guard host.runLibraryJob(job) else { host.notify("the engine is busy — stop the chat generation first", .warning); return false }
@@ -45,10 +45,10 @@ extension ExemplarEditor {
     func runQuery() {
         let p = prompt, input = query.text, stop = self.stop
         guard !input.trimmingCharacters(in: .whitespaces).isEmpty else { host.notify("type a query first", .warning); return }
-        guard start({ session, queue in
-            let text = p.render(query: input, chatTemplate: session.model.chatTemplate)
+        guard start({ backend, queue in
             do {
-                let summary = try session.generate(prompt: session.model.encode(text, parseSpecial: p.mode == .chat), settings: p.sampling) { e in
+                let request = GenerationRequest(prompt: p.backendPrompt(query: input, on: backend), settings: p.sampling)
+                let summary = try backend.generate(request) { e in
                     queue.push(.text(e.text))
                     return !stop.isRaised
                 }
@@ -64,16 +64,16 @@ extension ExemplarEditor {
         view = .output
     }
 
-    /// Runs the items in order on the app's session, so the exemplar prefix is computed once and reused
-    /// by every item after the first.
+    /// Runs the items in order on the library's own sequence, so the exemplar prefix is computed once
+    /// and reused by every item after the first, and the chat's cache is left alone.
     func runDevSet() {
         let items: [DevItem]
         do { items = try prompt.loadDevSet() } catch { host.notify("\(error)", .error); return }
         guard !items.isEmpty else { host.notify("this prompt has no dev set", .warning); return }
         let p = prompt, stop = self.stop
-        guard start({ session, queue in
-            let evaluator = Evaluator(prompt: p, session: session)
-            let reused0 = session.totalReused, computed0 = session.totalComputed
+        guard start({ backend, queue in
+            let evaluator = Evaluator(prompt: p, backend: backend)
+            let before = backend.tokenTotals
             var correct = 0, done = 0
             do {
                 for (i, item) in items.enumerated() where !stop.isRaised {
@@ -82,8 +82,9 @@ extension ExemplarEditor {
                     done += 1
                     queue.push(.item(r))
                 }
-                queue.push(.evaluated(correct: correct, total: done, reused: session.totalReused - reused0,
-                                      computed: session.totalComputed - computed0))
+                let after = backend.tokenTotals
+                queue.push(.evaluated(correct: correct, total: done, reused: (after?.reused ?? 0) - (before?.reused ?? 0),
+                                      computed: (after?.computed ?? 0) - (before?.computed ?? 0)))
             } catch {
                 queue.push(.failed("\(error)"))
             }

@@ -24,9 +24,11 @@ public enum LibraryEvent {
 /// What the library panels need from the app: the model, a way to run engine work off the UI thread,
 /// and a few app actions. The app conforms; tests can supply their own.
 public protocol LibraryHost: AnyObject {
-    var model: Model { get }
-    /// Runs `job` on the engine thread with the app's session; false while another job runs.
-    func runLibraryJob(_ job: @escaping (Session, EventQueue<LibraryEvent>) -> Void) -> Bool
+    /// The chat's backend (its model's name and chat template).
+    var backend: ModelBackend { get }
+    /// Runs `job` on the engine thread with the library's own sequence on the chat's model (so a run
+    /// leaves the chat's cache as it was); false while another job runs.
+    func runLibraryJob(_ job: @escaping (ModelBackend, EventQueue<LibraryEvent>) -> Void) -> Bool
     /// Asks the running job to stop.
     func cancelLibraryJob()
     /// Switches models (the prompt's preferred one).

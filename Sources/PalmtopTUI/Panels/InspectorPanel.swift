@@ -83,16 +83,23 @@ public final class InspectorPanel: Panel {
             return
         }
         let t = s.tokens[cursor]
-        let head = String(format: "token %d/%d  id %d  %@  p %.3f  logp %.3f  post p %.3f  entropy %.2f nats",
-                          cursor + 1, s.tokens.count, t.id, TokenLabel.of(bytes: t.bytes), exp(Double(t.logprob)),
-                          Double(t.logprob), exp(Double(t.postLogprob)), Double(t.entropy))
+        let id = t.id >= 0 ? "\(t.id)" : "n/a"
+        let post = t.postLogprob.map { String(format: "%.3f", exp(Double($0))) } ?? "n/a"
+        let entropy = t.entropy.map { String(format: "%.2f nats", Double($0)) } ?? "n/a"
+        let head = String(format: "token %d/%d  id %@  %@  p %.3f  logp %.3f  post p %@  entropy %@",
+                          cursor + 1, s.tokens.count, id, TokenLabel.of(bytes: t.bytes), exp(Double(t.logprob)),
+                          Double(t.logprob), post, entropy)
         canvas.put(head, row: rect.row + 1, col: rect.col + 1, role: .text, limit: rect.width - 2)
         let labelWidth = 18
         let barWidth = max((rect.width - labelWidth - 2 - 2 * 7 - 2) / 2, 4)
         let rawCol = rect.col + 2 + labelWidth, postCol = rawCol + barWidth + 7 + 2
         canvas.put("alternative", row: rect.row + 2, col: rect.col + 2, role: .dim, limit: labelWidth)
         canvas.put("raw model p", row: rect.row + 2, col: rawCol, role: .dim, limit: barWidth)
-        canvas.put("after samplers", row: rect.row + 2, col: postCol, role: .dim, limit: barWidth)
+        canvas.put(t.topPost == nil ? "after samplers: not available from this server" : "after samplers", row: rect.row + 2, col: postCol,
+                   role: .dim, limit: barWidth + 7)
+        if t.topRaw.isEmpty {
+            canvas.put("alternatives: not available from this server", row: rect.row + 3, col: rect.col + 2, role: .dim, limit: rect.width - 4)
+        }
         for (i, alt) in t.topRaw.prefix(10).enumerated() {
             let r = rect.row + 3 + i
             guard r < rect.bottom - 1 else { break }
@@ -102,9 +109,10 @@ public final class InspectorPanel: Panel {
             canvas.put(marker, row: r, col: rect.col + 1, role: isSelected ? .selection : .accent, limit: 1)
             canvas.put(TokenLabel.quoted(alt.text), row: r, col: rect.col + 2, role: isSelected ? .selection : .text, limit: labelWidth - 1)
             let raw = exp(Double(alt.logprob))
-            let post = t.topPost.first { $0.id == alt.id }.map { exp(Double($0.logprob)) }
+            let post = t.topPost?.first { $0.id == alt.id }.map { exp(Double($0.logprob)) }
             canvas.put(Bar.render(raw, width: barWidth), row: r, col: rawCol, role: isSelected ? .selection : .barRaw, limit: barWidth)
             canvas.put(String(format: " %.3f", raw), row: r, col: rawCol + barWidth, role: isSelected ? .selection : .text, limit: 7)
+            guard t.topPost != nil else { continue }
             canvas.put(Bar.render(post ?? 0, width: barWidth), row: r, col: postCol, role: isSelected ? .selection : .barPost, limit: barWidth)
             canvas.put(post.map { String(format: " %.3f", $0) } ?? "   cut", row: r, col: postCol + barWidth,
                        role: isSelected ? .selection : (post == nil ? .dim : .text), limit: 7)

@@ -1,0 +1,187 @@
+import Foundation
+import PalmtopSampling
+
+/// Where a model runs, as the REPL, the prompt library, `eval` and every command see it: in this
+/// process (`LocalBackend`) or behind an OpenAI-compatible server (the `PalmtopRemote` module).
+/// One instance is one sequence of calls with its own cache (a chat, a dev-set run); `makeSibling`
+/// gives another on the same model. Calls other than `generate` and `cancel` block the calling
+/// thread (a remote call does its HTTP there), so UIs call them from a worker thread.
+public protocol ModelBackend: AnyObject, Sendable {
+    /// The model's name ("gemma-3-270m", or the server's model id).
+    var modelName: String { get }
+    /// The architecture ("gemma3") or, for a server, what serves it ("llama.cpp server").
+    var architecture: String { get }
+    /// One line saying where the model runs ("in-process, gemma3, avx512bf16 kernels", "llama.cpp at http://…").
+    var location: String { get }
+    var capabilities: BackendCapabilities { get }
+    /// Tokens a prompt plus its reply may hold.
+    var contextLimit: Int { get }
+    /// Whether chat prompts (`BackendPrompt.chat`) work: the model has a chat template, or the server applies one.
+    var supportsChat: Bool { get }
+    /// The chat template applied in this process (nil when there is none, or the server applies its own).
+    var chatTemplate: ChatTemplate? { get }
+    /// Tokens held in the cache after the last call, where the backend knows.
+    var contextInUse: Int? { get }
+    /// Prompt tokens served from the cache and computed over this sequence's life, where known.
+    var tokenTotals: (reused: Int, computed: Int)? { get }
+
+    /// The tokens a prompt runs as, where the backend can tell without a round trip (nil otherwise).
+    func tokens(for prompt: BackendPrompt) -> [Int]?
+    func tokenize(_ text: String, parseSpecial: Bool) throws -> [Int]
+    func detokenize(_ tokens: [Int]) throws -> String
+    /// Streams the reply's tokens; ends with `.finished`, or throws. Ending the iteration early (or
+    /// `cancel()`) stops the generation: the stream then finishes with stop reason `cancelled`.
+    func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error>
+    /// Rank classification: each choice's summed log-probability given the prompt (special-token
+    /// spellings parsed when `parseSpecial`; a server parses them as it does).
+    func score(prompt: String, choices: [String], parseSpecial: Bool) throws -> [ChoiceScore]
+    /// Each prompt token's log-probability given the tokens before it.
+    func promptLogprobs(_ prompt: String, topN: Int) throws -> [PromptTokenScore]
+    /// Stops the running generation or scoring call (any thread).
+    func cancel()
+    /// Forgets the cache.
+    func reset()
+    /// Another independent sequence on the same model or server (its own cache).
+    func makeSibling() -> ModelBackend
+}
+
+/// What a backend can supply; the UI says "not available from this server" for what it cannot.
+public struct BackendCapabilities: Sendable, Equatable {
+    /// The model's raw top alternatives per generated token.
+    public var rawTopLogprobs = true
+    /// How many alternatives it returns at most.
+    public var maxTopLogprobs = 20
+    /// The distribution after the sampler chain (the inspector's second column).
+    public var postSamplerDistribution = true
+    /// The entropy of each token's distribution.
+    public var entropy = true
+    /// Continuing a reply from given tokens with a forced one (the inspector's branching).
+    public var forcedTokens = true
+    /// How many prompt tokens came from the cache.
+    public var prefixReuseCounts = true
+    /// Sampler settings changed mid-reply apply from the next token.
+    public var liveSettings = true
+    /// Token ids of generated tokens.
+    public var tokenIDs = true
+    /// Prompt log-probabilities (`score`, `--echo`, rank classification); when false, `scoringLimitation` says why.
+    public var scoring = true
+    public var scoringLimitation: String?
+    /// Sampling settings (SamplingSettings coding keys) the backend ignores.
+    public var ignoredSettings: Set<String> = []
+
+    public init() {}
+
+    /// Everything: the in-process engine.
+    public static let inProcess = BackendCapabilities()
+}
+
+/// A prompt as the caller has it.
+public enum BackendPrompt: Sendable, Equatable {
+    /// Text continued as it is; `special`: spellings of special tokens (`<start_of_turn>`) become
+    /// those tokens, as in a prompt given on the command line, not in what a user typed in the REPL.
+    case text(String, special: Bool = false)
+    /// Chat turns, to which the backend applies the chat template (the model's, or the server's).
+    case chat([ChatMessage])
+    /// Exact token ids.
+    case tokens([Int])
+}
+
+/// One generation: the prompt, what the reply continues from, and the sampling.
+public struct GenerationRequest: Sendable {
+    public var prompt: BackendPrompt
+    /// Tokens after the prompt that the reply continues (a branch's kept tokens).
+    public var continuation: [Int]
+    /// Tokens emitted first instead of sampling (the inspector's branch).
+    public var forced: [Int]
+    public var settings: SamplingSettings
+    /// Settings read before every token, so a panel's changes apply mid-reply (where supported).
+    public var live: LiveSettings?
+    /// Alternatives per token in the events.
+    public var topN: Int
+
+    public init(prompt: BackendPrompt, settings: SamplingSettings, continuation: [Int] = [], forced: [Int] = [],
+                live: LiveSettings? = nil, topN: Int = 10) {
+        self.prompt = prompt
+        self.settings = settings
+        self.continuation = continuation
+        self.forced = forced
+        self.live = live
+        self.topN = topN
+    }
+}
+
+/// What a generation stream yields.
+public enum GenerationEvent: Sendable {
+    case token(TokenEvent)
+    case finished(GenerationSummary)
+}
+
+/// A backend failure a user can act on, as one line.
+public struct BackendError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension ModelBackend {
+    public func score(prompt: String, choices: [String]) throws -> [ChoiceScore] { try score(prompt: prompt, choices: choices, parseSpecial: true) }
+
+    /// Runs a generation to its end on the calling thread, handing each token to `onToken` there
+    /// (false stops it) — for the CLI, dev-set runs and UI worker threads.
+    public func generate(_ request: GenerationRequest, onToken: (TokenEvent) -> Bool) throws -> GenerationSummary {
+        let events = BlockingEventQueue<GenerationEvent>()
+        let stream = generate(request)
+        let task = Task {
+            do {
+                for try await event in stream { events.push(.success(event)) }
+                events.finish(nil)
+            } catch {
+                events.finish(error)
+            }
+        }
+        defer { task.cancel() }
+        var stopped = false
+        while let next = try events.pop() {
+            switch next {
+            case .token(let e):
+                if !stopped && !onToken(e) { stopped = true; cancel() }
+            case .finished(var summary):
+                if stopped && summary.stopReason != .stop { summary.stopReason = .cancelled }
+                return summary
+            }
+        }
+        throw BackendError("the generation ended without a result")
+    }
+}
+
+/// Hands values from a task to a waiting thread, in order.
+final class BlockingEventQueue<T>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Result<T, Error>] = []
+    private var done = false
+    private var failure: Error?
+
+    func push(_ item: Result<T, Error>) {
+        condition.lock()
+        items.append(item)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func finish(_ error: Error?) {
+        condition.lock()
+        done = true
+        failure = error
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// The next value, nil once finished; rethrows the producer's error after its values.
+    func pop() throws -> T? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty && !done { condition.wait() }
+        if !items.isEmpty { return try items.removeFirst().get() }
+        if let failure { throw failure }
+        return nil
+    }
+}

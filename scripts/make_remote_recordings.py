@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Writes Tests/Fixtures/remote/*.json: server exchanges replayed by scripts/replay_server.py for the
+remote-backend tests, in the response shapes vLLM, llama-cpp-python's server and SGLang document
+(none of them runs on this machine), plus error bodies and misbehaving streams. Token ids are made up.
+
+Usage: scripts/make_remote_recordings.py [OUT_DIR]
+"""
+import json
+import os
+import sys
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "remote")
+
+
+def w(name, note, ex):
+    with open(os.path.join(OUT, name + ".json"), "w") as f:
+        json.dump({"note": note, "exchanges": ex}, f, indent=1)
+
+
+def models(owner, extra=None):
+    e = {"id": "m", "object": "model", "created": 1, "owned_by": owner}
+    if extra:
+        e.update(extra)
+    return {"path": "/v1/models", "body": {"object": "list", "data": [e]}}
+
+
+P = [1, 504, 3575, 282, 4649, 314]  # "The capital of France is"
+PARIS = P + [7042]
+LYON = P + [45, 3006]
+PLP = {504: -5.1, 3575: -7.2, 282: -0.9, 4649: -2.3, 314: -1.1}
+TAIL = {7042: -0.25, 45: -4.0, 3006: -0.5}
+
+
+def lp(i):
+    return PLP.get(i, TAIL.get(i, -1.0))
+
+
+def vllm_prompt_logprobs(ids):
+    rows = [None] + [{str(i): {"logprob": lp(i), "rank": 1, "decoded_token": "t%d" % i}} for i in ids[1:]]
+    return {"id": "cmpl-1", "object": "text_completion", "created": 1, "model": "m",
+            "choices": [{"index": 0, "text": " The", "logprobs": None, "finish_reason": "length", "stop_reason": None,
+                         "prompt_logprobs": rows}],
+            "usage": {"prompt_tokens": len(ids), "completion_tokens": 1, "total_tokens": len(ids) + 1}}
+
+
+def legacy_echo(ids, pieces):
+    lps = [None] + [lp(i) for i in ids[1:]] + [-1.5]
+    return {"id": "cmpl-2", "object": "text_completion", "created": 1, "model": "m",
+            "choices": [{"index": 0, "text": "".join(pieces) + " x", "finish_reason": "length",
+                         "logprobs": {"tokens": pieces + [" x"], "token_logprobs": lps,
+                                      "top_logprobs": [None] + [{p: v} for p, v in zip(pieces[1:] + [" x"], lps[1:])],
+                                      "text_offset": list(range(len(pieces) + 1))}}],
+            "usage": {"prompt_tokens": len(ids), "completion_tokens": 1, "total_tokens": len(ids) + 1}}
+
+
+def chunk(text, logprob, tops, finish=None):
+    return json.dumps({"id": "1", "object": "text_completion", "created": 1, "model": "m",
+                       "choices": [{"index": 0, "text": text, "finish_reason": finish,
+                                    "logprobs": {"tokens": [text], "token_logprobs": [logprob], "top_logprobs": [tops], "text_offset": [-1]}}]})
+
+
+def main():
+    w("vllm-score", "vLLM's /tokenize and /v1/completions with prompt_logprobs (one entry per prompt position keyed by token id, the first null). Scores: ' Paris' -0.25, ' Lyon' -4.5.", [
+        models("vllm", {"max_model_len": 2048}),
+        {"path": "/tokenize", "body": {"count": len(P), "max_model_len": 2048, "tokens": P}},
+        {"path": "/tokenize", "body": {"count": len(PARIS), "max_model_len": 2048, "tokens": PARIS}},
+        {"path": "/v1/completions", "body": vllm_prompt_logprobs(PARIS)},
+        {"path": "/tokenize", "body": {"count": len(LYON), "max_model_len": 2048, "tokens": LYON}},
+        {"path": "/v1/completions", "body": vllm_prompt_logprobs(LYON)},
+    ])
+    pieces = ["<s>", "The", " capital", " of", " France", " is"]
+    w("llama-cpp-python-echo", "llama-cpp-python's legacy completions shape for echo=true with logprobs (prompt positions first, the first null, then the one generated token). Scores: ' Paris' -0.25, ' Lyon' -4.5.", [
+        models("me"),
+        {"path": "/extras/tokenize", "body": {"tokens": P}},
+        {"path": "/extras/tokenize", "body": {"tokens": PARIS}},
+        {"path": "/v1/completions", "body": legacy_echo(PARIS, pieces + [" Paris"])},
+        {"path": "/extras/tokenize", "body": {"tokens": LYON}},
+        {"path": "/v1/completions", "body": legacy_echo(LYON, pieces + [" Ly", "on"])},
+    ])
+    raw = (": keep-alive comment\r\n\r\n"
+           + "data: " + chunk(" Paris", -0.26, {" Paris": -0.26, " the": -2.76}) + "\r\n\r\n"
+           + "data: " + chunk(".", -0.4, {".": -0.4, ",": -1.55}) + "\n\n"
+           + "data: " + chunk("\n", -0.95, {"\n": -0.95, " The": -2.33}, "length") + "\r\n\r\n"
+           + "data: " + json.dumps({"id": "1", "object": "text_completion", "created": 1, "model": "m", "choices": [],
+                                    "usage": {"prompt_tokens": 6, "completion_tokens": 3, "total_tokens": 9}}) + "\n\n"
+           + "data: [DONE]\n\n")
+    w("sglang-stream", "SGLang's /v1/completions stream shape (legacy logprobs arrays, text_offset -1, no token ids), with a comment line and \\r\\n line endings as SSE allows.", [
+        models("sglang"), {"path": "/v1/completions", "sse_raw": raw}])
+    ok = chunk(" Paris", -0.26, {" Paris": -0.26})
+    w("unauthorized", "An OpenAI-style 401 error body.", [
+        {"path": "/v1/models", "status": 401, "body": {"error": {"message": "Invalid API key", "type": "invalid_request_error", "code": "invalid_api_key"}}}])
+    w("missing-model", "vLLM's error body for an unknown model (status 404).", [
+        models("vllm"),
+        {"path": "/v1/completions", "status": 404, "body": {"object": "error", "message": "The model `m` does not exist.", "type": "NotFoundError", "param": None, "code": 404}}])
+    w("rate-limited", "429 three times: an idempotent request is retried twice, then reported.", [
+        models("vllm")] + [{"path": "/tokenize", "status": 429, "body": {"error": {"message": "Too many requests"}}}] * 3)
+    w("retry-succeeds", "A 503 then an answer: the idempotent request is retried and succeeds.", [
+        models("vllm"), {"path": "/tokenize", "status": 503, "body": {"detail": "warming up"}}, {"path": "/tokenize", "body": {"tokens": [1, 2, 3]}}])
+    w("truncated-stream", "A stream that stops without [DONE].", [models("sglang"), {"path": "/v1/completions", "sse": [ok]}])
+    w("malformed-json", "A stream chunk that is not JSON.", [models("sglang"), {"path": "/v1/completions", "sse": [ok, "{\"choices\": [{\"text\": "]}])
+    w("dies-mid-stream", "The connection drops in the middle of a reply.", [
+        models("sglang"), {"path": "/v1/completions", "sse": [ok, ok, "[DONE]"], "cut_after": len("data: " + ok + "\n\n") + 10}])
+    w("never-answers", "The reply never comes.", [models("sglang"), {"path": "/v1/completions", "hang": True}])
+
+
+if __name__ == "__main__":
+    main()
