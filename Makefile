@@ -4,7 +4,8 @@ PYTHON ?= python3
 BIN := .build/release/palmtop
 TEST_DATA := .build/test-data
 APT_PACKAGES := libncurses-dev tmux
-PIP_PACKAGES := numpy gguf
+# numpy and gguf make the synthetic test models; xllamacpp is llama.cpp's server, which the remote-backend tests run.
+PIP_PACKAGES := numpy gguf xllamacpp
 
 .PHONY: run test deps build models test-data clean install test-install soak test-kernels test-arm64
 
@@ -30,7 +31,7 @@ models: build
 
 # Generated test inputs: small synthetic GGUF files (never committed) from the scripts in scripts/.
 test-data:
-	@$(PYTHON) -c "import numpy, gguf" 2>/dev/null || $(PYTHON) -m pip install --quiet --disable-pip-version-check $(PIP_PACKAGES) \
+	@$(PYTHON) -c "import numpy, gguf, xllamacpp" 2>/dev/null || $(PYTHON) -m pip install --quiet --disable-pip-version-check $(PIP_PACKAGES) \
 	  || $(PYTHON) -m pip install --quiet --disable-pip-version-check --break-system-packages $(PIP_PACKAGES)
 	@mkdir -p $(TEST_DATA)/bad
 	$(PYTHON) scripts/make_synthetic_quant.py $(TEST_DATA)/synthetic.gguf $(TEST_DATA)/synthetic.json >/dev/null
@@ -38,7 +39,7 @@ test-data:
 	$(PYTHON) scripts/make_palm_model.py $(TEST_DATA)/palm-tiny.gguf $(TEST_DATA)/palm-tiny.json >/dev/null
 
 # The binary and the shipped prompts (read-only templates; users' own prompts live in
-# $${XDG_DATA_HOME:-~/.local/share}/palmtop/prompts). `palmtop` finds them from ../share/palmtop/prompts.
+# ${XDG_DATA_HOME:-~/.local/share}/palmtop/prompts). `palmtop` finds them from ../share/palmtop/prompts.
 PREFIX ?= /usr/local
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/palmtop/prompts

@@ -7,6 +7,11 @@ public struct SSEParser {
     public struct Event: Equatable {
         public var name: String?
         public var data: String
+
+        public init(name: String?, data: String) {
+            self.name = name
+            self.data = data
+        }
     }
 
     private var line: [UInt8] = []

@@ -59,12 +59,12 @@ struct Generate: ParsableCommand {
                 JSONLine.print(o)
             }
         } else if echo {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            StandardOutput.write(text)
         }
         let summary = try backend.generate(GenerationRequest(prompt: request, settings: settings, topN: max(topLogprobs, 1))) { event in
             switch format {
             case .text:
-                FileHandle.standardOutput.write(Data(event.text.utf8))
+                StandardOutput.write(event.text)
             case .jsonl:
                 var o: [String: Any] = ["token": event.id >= 0 ? event.id : NSNull(), "text": String(decoding: event.bytes, as: UTF8.self),
                                         "logprob": event.logprob.isNaN ? NSNull() : Double(event.logprob)]
@@ -79,7 +79,7 @@ struct Generate: ParsableCommand {
         }
         switch format {
         case .text:
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            StandardOutput.write("\n")
         case .jsonl:
             JSONLine.print(["done": true, "stop_reason": summary.stopReason.rawValue, "prompt_tokens": summary.promptTokens,
                             "generated_tokens": summary.generatedTokens, "text": summary.text,

@@ -116,11 +116,20 @@ struct SamplingOptions: ParsableArguments {
 enum JSONLine {
     static func print(_ object: Any) {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        StandardOutput.write(data + Data("\n".utf8))
     }
 }
 
-/// Routes SIGINT to the running session, so Ctrl-C stops a generation cleanly instead of killing it.
+/// Writes to stdout; when the reader has gone (`palmtop generate … | head`), stops quietly as Unix
+/// tools do, instead of trapping on the failed write (SIGPIPE is ignored in this process).
+enum StandardOutput {
+    static func write(_ data: Data) {
+        do { try FileHandle.standardOutput.write(contentsOf: data) } catch { exit(0) }
+    }
+
+    static func write(_ text: String) { write(Data(text.utf8)) }
+}
+
 /// Ctrl-C stops the running generation or scoring instead of killing the process, so the output
 /// still ends cleanly. The handler runs on a dispatch queue, not in the signal handler, so it may
 /// cancel a network request.

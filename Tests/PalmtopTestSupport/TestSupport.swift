@@ -149,3 +149,77 @@ public struct CLIRun {
         return CLIRun(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
 }
+
+/// A server script (scripts/test_server.py: llama.cpp's server from the xllamacpp wheel;
+/// scripts/replay_server.py: recorded exchanges) on a free loopback port for the length of a test.
+/// The script serves until its stdin closes; `kill()` stops it at once, as a crashed server would.
+public final class ScriptServer {
+    public let port: Int
+    public var url: String { "http://127.0.0.1:\(port)" }
+    private let process = Process()
+    private let input = Pipe()
+
+    /// Starts `script` (a path under scripts/) with `arguments` then the port, and waits for its
+    /// "ready PORT" line.
+    public init(script: String, arguments: [String] = [], timeout: TimeInterval = 120) throws {
+        port = ScriptServer.freePort()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", TestSupport.packageRoot.appendingPathComponent("scripts/\(script)").path] + arguments + ["\(port)"]
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let ready = DispatchSemaphore(value: 0)
+        let reader = output.fileHandleForReading
+        Thread {
+            var seen = Data()
+            while case let chunk = reader.availableData, !chunk.isEmpty {
+                seen += chunk
+                if String(decoding: seen, as: UTF8.self).contains("ready") { ready.signal(); return }
+            }
+        }.start()
+        guard ready.wait(timeout: .now() + timeout) == .success else {
+            kill()
+            throw ScriptServerError("\(script) did not start within \(Int(timeout)) s")
+        }
+    }
+
+    deinit { stop() }
+
+    /// Closes the script's stdin and waits for it to exit.
+    public func stop() {
+        guard process.isRunning else { return }
+        try? input.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill() }
+    }
+
+    /// SIGKILL: the server dies mid-whatever.
+    public func kill() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// A port the kernel just handed out (bound to 0 and released), so parallel runs do not collide.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+/// A test server that did not start, with the reason.
+public struct ScriptServerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}

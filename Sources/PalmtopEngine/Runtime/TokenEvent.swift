@@ -49,6 +49,8 @@ public struct TokenEvent: Sendable {
 /// Why a generation ended.
 public enum StopReason: String, Codable, Sendable {
     case eos, maxTokens = "max_tokens", stop, cancelled, contextFull = "context_full"
+    /// The backend failed mid-reply (a server that stopped): what came before is kept.
+    case interrupted
 }
 
 /// Counts and speeds of one generation.

@@ -184,7 +184,15 @@ extension ChatApp {
             if summary.stopReason == .cancelled { say("stopped") }
             endJob()
         case .failed(let why):
-            if let target { abandon(turn: target.turn, branch: target.branch, why) } else { say(why, .error) }
+            // A reply cut short (a server that died mid-stream) keeps what arrived, marked as interrupted.
+            if let target, !conversation.turns[target.turn].branches[target.branch].tokens.isEmpty {
+                conversation.turns[target.turn].branches[target.branch].stopReason = .interrupted
+                say(why, .error)
+            } else if let target {
+                abandon(turn: target.turn, branch: target.branch, why)
+            } else {
+                say(why, .error)
+            }
             endJob()
         case .backendReady(let b, let localModel):
             adopt(b, localModel: localModel)

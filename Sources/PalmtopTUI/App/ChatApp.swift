@@ -258,7 +258,8 @@ public final class ChatApp {
     /// when no job can be using it.
     var contextInUse: Int {
         if isGenerating { return promptTokenCount + liveTokens }
-        if !worker.isBusy { idleContext = backend.contextInUse ?? idleContext }
+        // A server reports no cache: the last reply's prompt and tokens are what the context held.
+        if !worker.isBusy { idleContext = backend.contextInUse ?? lastSummary.map { $0.promptTokens + $0.generatedTokens } ?? idleContext }
         return idleContext
     }
 
@@ -266,8 +267,11 @@ public final class ChatApp {
         var info = StatusInfo(model: backend.modelName, architecture: backend.architecture, mode: mode, contextUsed: contextInUse,
                               contextLimit: backend.contextLimit, sampler: settings.summary)
         if let s = lastSummary {
-            info.reused = s.reusedTokens
-            info.computed = s.computedTokens
+            // A server does not say what its cache served: show nothing rather than a made-up 0.
+            if backend.capabilities.prefixReuseCounts {
+                info.reused = s.reusedTokens
+                info.computed = s.computedTokens
+            }
             info.prefillRate = s.prefillTokensPerSecond
             info.decodeRate = s.decodeTokensPerSecond
         }

@@ -74,6 +74,7 @@ struct TranscriptBuilder {
         case .cancelled?: out += TextLayout.styled(" [stopped]", .dim)
         case .maxTokens?: out += TextLayout.styled(" [max_tokens reached]", .dim)
         case .contextFull?: out += TextLayout.styled(" [context full]", .warning)
+        case .interrupted?: out += TextLayout.styled(" [interrupted]", .warning)
         default: break
         }
         return (out, focusTag)

@@ -95,8 +95,7 @@ public final class InspectorPanel: Panel {
         let rawCol = rect.col + 2 + labelWidth, postCol = rawCol + barWidth + 7 + 2
         canvas.put("alternative", row: rect.row + 2, col: rect.col + 2, role: .dim, limit: labelWidth)
         canvas.put("raw model p", row: rect.row + 2, col: rawCol, role: .dim, limit: barWidth)
-        canvas.put(t.topPost == nil ? "after samplers: not available from this server" : "after samplers", row: rect.row + 2, col: postCol,
-                   role: .dim, limit: barWidth + 7)
+        canvas.put(t.topPost == nil ? "after samplers: n/a" : "after samplers", row: rect.row + 2, col: postCol, role: .dim, limit: barWidth + 7)
         if t.topRaw.isEmpty {
             canvas.put("alternatives: not available from this server", row: rect.row + 3, col: rect.col + 2, role: .dim, limit: rect.width - 4)
         }
@@ -117,7 +116,8 @@ public final class InspectorPanel: Panel {
             canvas.put(post.map { String(format: " %.3f", $0) } ?? "   cut", row: r, col: postCol + barWidth,
                        role: isSelected ? .selection : (post == nil ? .dim : .text), limit: 7)
         }
-        let footer = "• chosen token   bars: raw probability | after the sampler chain (cut: filtered out)"
+        let footer = t.topPost == nil ? "• chosen token   bars: raw probability; after the samplers: not available from this server"
+            : "• chosen token   bars: raw probability | after the sampler chain (cut: filtered out)"
         canvas.put(footer, row: rect.bottom - 1, col: rect.col + 1, role: .dim, limit: rect.width - 2)
     }
 }

@@ -1,0 +1,89 @@
+import XCTest
+import PalmtopTestSupport
+
+/// The CLI against recordings (scripts/make_remote_recordings.py, replayed by
+/// scripts/replay_server.py) of what no server on this machine can produce: vLLM's and
+/// llama-cpp-python's prompt log-probabilities, SGLang's stream shape, error bodies and
+/// misbehaving streams. Each failure is one line on stderr and exit 1.
+final class RecordedServerTests: XCTestCase {
+    static var server: ScriptServer!
+
+    override class func setUp() {
+        server = try? ScriptServer(script: "replay_server.py", timeout: 30)
+    }
+
+    override class func tearDown() { server?.stop() }
+
+    func url(_ recording: String) throws -> String {
+        try XCTUnwrap(Self.server, "the replay server did not start").url + "/" + recording
+    }
+
+    func json(_ text: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// vLLM's prompt_logprobs and llama-cpp-python's echo arrays give the same rank classification.
+    func testScoringFromRecordedEchoResponses() throws {
+        for recording in ["vllm-score", "llama-cpp-python-echo"] {
+            let r = try CLIRun.run(["score", "--backend", try url(recording), "-p", "The capital of France is", "-c", " Paris", "-c", " Lyon", "--json"])
+            XCTAssertEqual(r.status, 0, "\(recording): \(r.stderr)")
+            let choices = json(r.stdout)["choices"] as? [[String: Any]] ?? []
+            XCTAssertEqual(choices.map { $0["sum_logprob"] as? Double ?? 0 }.map { ($0 * 1000).rounded() / 1000 }, [-0.25, -4.5], recording)
+            XCTAssertEqual(choices.map { $0["tokens"] as? Int ?? 0 }, [1, 2], recording)
+            XCTAssertEqual(json(r.stdout)["best_by_sum"] as? String, " Paris")
+        }
+    }
+
+    /// SGLang's legacy-shaped chunks, with a comment and \r\n line endings: tokens, alternatives, text.
+    func testStreamingTheLegacyLogprobShape() throws {
+        let r = try CLIRun.run(["generate", "--backend", try url("sglang-stream"), "-p", "The capital of France is", "--format", "jsonl",
+                                "--top-logprobs", "2", "--max-tokens", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map { json(String($0)) }
+        XCTAssertEqual(lines.count, 4)
+        XCTAssertEqual(lines.prefix(3).map { $0["text"] as? String }, [" Paris", ".", "\n"])
+        XCTAssertTrue(lines[0]["token"] is NSNull, "SGLang sends no token ids: null, not a made-up id")
+        let top = lines[0]["top_logprobs"] as? [[String: Any]] ?? []
+        XCTAssertEqual(top.map { $0["text"] as? String }, [" Paris", " the"])
+        XCTAssertEqual(lines[3]["text"] as? String, " Paris.\n")
+        XCTAssertEqual(lines[3]["prompt_tokens"] as? Int, 6)
+        XCTAssertEqual(lines[3]["stop_reason"] as? String, "max_tokens")
+    }
+
+    func testAnIdempotentRequestIsRetriedAfterA503() throws {
+        let r = try CLIRun.run(["tokenize", "--backend", try url("retry-succeeds"), "--json", "x"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[1,2,3]")
+    }
+
+    func testFailuresAreOneLine() throws {
+        let cases: [(args: [String], recording: String, words: String)] = [
+            (["models"], "unauthorized", "check --api-key"),
+            (["generate", "-p", "x"], "missing-model", "does not exist"),
+            (["tokenize", "x"], "rate-limited", "rate-limiting"),
+            (["generate", "-p", "x"], "truncated-stream", "ended before [DONE]"),
+            (["generate", "-p", "x"], "malformed-json", "malformed JSON"),
+            (["generate", "-p", "x"], "dies-mid-stream", "closed the connection"),
+            (["generate", "-p", "x", "--timeout", "2"], "never-answers", "sent nothing for 2 s"),
+        ]
+        for c in cases {
+            let r = try CLIRun.run(c.args + ["--backend", try url(c.recording)])
+            XCTAssertEqual(r.status, 1, "\(c.recording): \(r.stderr)")
+            let lines = r.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(c.recording): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(c.words), "\(c.recording): \(r.stderr)")
+        }
+        let refused = try CLIRun.run(["generate", "-p", "x", "--backend", "http://127.0.0.1:9"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("connection refused"), refused.stderr)
+    }
+
+    /// The key goes to the server and nowhere else: not in errors, not in output.
+    func testTheAPIKeyIsNeverPrinted() throws {
+        let secret = "sk-test-\(UUID().uuidString)"
+        let r = try CLIRun.run(["models", "--backend", try url("unauthorized"), "--api-key", secret])
+        XCTAssertFalse(r.stderr.contains(secret) || r.stdout.contains(secret), r.stderr)
+        let env = try CLIRun.run(["models", "--backend", try url("unauthorized")], environment: ["OPENAI_API_KEY": secret])
+        XCTAssertFalse(env.stderr.contains(secret) || env.stdout.contains(secret), env.stderr)
+    }
+}
