@@ -50,11 +50,11 @@ test-install: build models
 	scripts/test_install.sh
 
 test: test-kernels test-arm64 deps build models test-data test-install
-	$(SWIFT) test -c release
+	$(SWIFT) test -c release --disable-testable-imports
 
 # 10,000 chat turns through the session API; prints the resident-memory figures (minutes, not in `test`).
 soak: build models
-	PALMTOP_SOAK_TURNS=$${PALMTOP_SOAK_TURNS:-10000} $(SWIFT) test -c release --filter SoakTests
+	PALMTOP_SOAK_TURNS=$${PALMTOP_SOAK_TURNS:-10000} $(SWIFT) test -c release --disable-testable-imports --filter SoakTests
 
 # The C kernels on every path this CPU offers, against the portable reference (Tests/CKernels;
 # plain C, no Swift needed).

@@ -57,38 +57,35 @@ final class RemoteHTTP: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            do {
+            let (status, data) = try await oneLine {
                 let response = try await client.execute(request(path, method: method, body: json), deadline: .distantFuture)
-                let body = try await response.body.collect(upTo: 256 << 20)
-                let data = Data(body.readableBytesView)
-                guard (200..<300).contains(response.status.code) else {
-                    let failure = Self.statusError(response.status, body: data, path: path, base: base)
-                    if idempotent && attempt < 3 && (response.status.code == 429 || response.status.code >= 500) {
-                        try await Task.sleep(nanoseconds: UInt64(500_000_000 * attempt))
-                        continue
-                    }
-                    throw failure
-                }
-                return data
-            } catch let e as BackendError {
-                throw e
-            } catch is CancellationError {
-                throw EngineError.cancelled
-            } catch {
-                throw Self.transportError(error, base: base, timeout: timeout)
+                return (response.status, Data(try await response.body.collect(upTo: 256 << 20).readableBytesView))
             }
+            if (200..<300).contains(status.code) { return data }
+            if idempotent && attempt < 3 && (status.code == 429 || status.code >= 500) {
+                try await Task.sleep(nanoseconds: UInt64(500_000_000 * attempt))
+                continue
+            }
+            throw Self.statusError(status, body: data, path: path, base: base)
         }
     }
 
     /// Opens a streamed POST; the status is checked before the events are read.
     func stream(_ path: String, json: Data) async throws -> HTTPClientResponse.Body {
-        do {
+        try await oneLine {
             let response = try await client.execute(request(path, method: .POST, body: json), deadline: .distantFuture)
             guard (200..<300).contains(response.status.code) else {
                 let body = (try? await response.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
                 throw Self.statusError(response.status, body: body, path: path, base: base)
             }
             return response.body
+        }
+    }
+
+    /// Runs a request, turning transport failures into one line and cancellation into `cancelled`.
+    private func oneLine<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
         } catch let e as BackendError {
             throw e
         } catch is CancellationError {

@@ -22,6 +22,11 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        // bench times this process's kernels; a server's speed is its own (scripts/bench_remote.py
+        // measures Palmtop's overhead on one).
+        if modelOptions.remote.url != nil {
+            throw ValidationError("bench measures the in-process engine, not a server (scripts/bench_remote.py times one through Palmtop)")
+        }
         let tokenizerFigures = try measureTokenizer()
         let model = try modelOptions.load()
         let session = Session(model: model, contextLimit: max(modelOptions.ctx, depth + promptTokens + generateTokens + 8),
