@@ -21,7 +21,6 @@ struct BigBenchEval {
         let total = try runner.itemCount()
         let loaded = try Model(path: try ModelStore().resolve(model ?? ModelOptions.defaultModel), threads: threads)
         let session = Session(model: loaded, contextLimit: ctx)
-        InterruptHandler.install(for: session)
         let tty = isatty(STDERR_FILENO) != 0 && !json
         var done = 0
         let summary = try runner.run(model: SessionBigBenchModel(session: session)) { r in

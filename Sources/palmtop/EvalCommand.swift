@@ -28,6 +28,8 @@ struct Eval: ParsableCommand {
     func run() throws {
         if prompt.hasPrefix("bigbench:") {
             if data != nil { throw ValidationError("--data does not apply to BIG-bench tasks") }
+            // BIG-bench scores a target tokenized apart from its prompt; a server tokenizes text itself.
+            if remote.url != nil { throw ValidationError("BIG-bench tasks run on the in-process engine only (not with --backend or PALMTOP_BACKEND)") }
             if let kernels { try KernelChoice.apply(kernels, from: "--kernels") }
             return try BigBenchEval(reference: String(prompt.dropFirst("bigbench:".count)), model: model, shots: shots ?? 0, limit: limit,
                                     metric: metric, threads: threads, ctx: ctx, json: json).run()
