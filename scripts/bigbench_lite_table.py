@@ -41,7 +41,13 @@ def main():
         tasks = [t for t in tasks if t["name"] in wanted]
     header = "| task | metric | queries | chance | " + " | ".join(
         "%s %d-shot" % (m.split("-")[0], k) for m in MODELS for k in SHOTS) + " |"
-    rows, notes = [], []
+    print("BIG-bench Lite, JSON tasks, measured %s with `scripts/bigbench_lite_table.py --limit %d`: at most %d queries per task"
+          " (a container task: at least one per subtask), the ones BIG-bench draws with max_examples; scores on BIG-bench's 0-100 scale."
+          % (datetime.date.today().isoformat(), args.limit, args.limit))
+    print()
+    print(header)
+    print("|" + "---|" * (4 + len(MODELS) * len(SHOTS)), flush=True)
+    notes = []
     for t in tasks:
         metric = None
         if t["preferred_metric"].startswith("rouge"):
@@ -59,15 +65,8 @@ def main():
                     chance, items, used = summary["chance"], summary["items"], summary["metric"]
                 print("%s %s %d-shot: %s" % (t["name"], m, k, cells[-1]), file=sys.stderr, flush=True)
         label = used + (" (preferred %s: not computed)" % t["preferred_metric"] if metric else "")
-        rows.append("| %s | %s | %s | %s | %s |" % (t["name"], label, items if items is not None else "—",
-                                                   "%.1f" % chance if chance is not None else "—", " | ".join(cells)))
-    print("BIG-bench Lite, JSON tasks, measured %s with `scripts/bigbench_lite_table.py --limit %d`: at most %d queries per task"
-          " (a container task: at least one per subtask), the ones BIG-bench draws with max_examples; scores on BIG-bench's 0-100 scale."
-          % (datetime.date.today().isoformat(), args.limit, args.limit))
-    print()
-    print(header)
-    print("|" + "---|" * (4 + len(MODELS) * len(SHOTS)))
-    print("\n".join(rows))
+        print("| %s | %s | %s | %s | %s |" % (t["name"], label, items if items is not None else "—",
+                                            "%.1f" % chance if chance is not None else "—", " | ".join(cells)), flush=True)
     if notes:
         print()
         for n in notes:
