@@ -61,13 +61,15 @@ public indirect enum JSONValue: Sendable {
     }
 
     private func appendKey(to out: inout [UInt8], ordered: Bool) {
+        func appendCount(_ n: Int) { var v = UInt64(n); for _ in 0..<8 { out.append(UInt8(truncatingIfNeeded: v)); v >>= 8 } }
+        // UTF-8 is one-to-one with code point sequences (Swift keeps strings unnormalized), and the
+        // length prefix keeps concatenations apart. Bytes are appended one by one: keys cover every
+        // example of tasks up to 50 MB, so no temporary arrays.
         func appendString(_ s: String) {
-            // Length-prefixed scalars: no escaping needed and no two strings share an encoding.
-            let scalars = s.unicodeScalars
-            out += withUnsafeBytes(of: UInt64(scalars.count).littleEndian, Array.init)
-            for u in scalars { out += withUnsafeBytes(of: u.value.littleEndian, Array.init) }
+            appendCount(s.utf8.count)
+            out.append(contentsOf: s.utf8)
         }
-        func appendNumber(_ d: Double) { out += withUnsafeBytes(of: (d == 0 ? 0 : d).bitPattern.littleEndian, Array.init) }
+        func appendNumber(_ d: Double) { appendCount(Int(truncatingIfNeeded: (d == 0 ? 0 : d).bitPattern)) }
         switch self {
         case .null: out.append(0)
         case .bool(let b):
@@ -78,11 +80,11 @@ public indirect enum JSONValue: Sendable {
         case .string(let s): out.append(5); appendString(s)
         case .array(let a):
             out.append(6)
-            out += withUnsafeBytes(of: UInt64(a.count).littleEndian, Array.init)
+            appendCount(a.count)
             for v in a { v.appendKey(to: &out, ordered: ordered) }
         case .object(let m):
             out.append(7)
-            out += withUnsafeBytes(of: UInt64(m.count).littleEndian, Array.init)
+            appendCount(m.count)
             let members = ordered ? m : m.sorted { $0.key.unicodeScalars.lexicographicallyPrecedes($1.key.unicodeScalars) { $0.value < $1.value } }
             for (k, v) in members { appendString(k); v.appendKey(to: &out, ordered: ordered) }
         }

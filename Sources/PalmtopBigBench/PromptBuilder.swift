@@ -7,8 +7,6 @@ public struct FormattedExample: Sendable {
     /// Choices in file order (the order they are scored in); nil for a generative example.
     public let choices: [String]?
     public let targetScores: [(choice: String, score: Double)]?
-    /// Python equality of the formatted example dict: shots equal to the query are never used.
-    let equalityKey: [UInt8]
 }
 
 /// One query of an n-shot run: the exact text scored or continued, and what it is scored against.
@@ -25,17 +23,22 @@ public struct BigBenchQuery: Sendable {
 extension BigBenchLeaf {
     /// Formats every example; each draws its choice order from a fresh `RandomState(42)`, as BIG-bench does.
     public func formattedExamples(seed: UInt32 = 42) -> [FormattedExample] {
-        examples.map { e in
+        // A fresh generator per example means the order depends only on the number of choices.
+        var orders: [Int: [Int]] = [:]
+        return examples.map { e in
             var input = e.input
             if let scores = e.targetScores, appendChoicesToInput {
-                var rng = NumpyRandomState(seed: seed)
                 let sorted = scores.map(\.choice).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) { $0.value < $1.value } }
-                let order = rng.permutation(sorted.count)
+                let order = orders[sorted.count] ?? {
+                    var rng = NumpyRandomState(seed: seed)
+                    let o = rng.permutation(sorted.count)
+                    orders[sorted.count] = o
+                    return o
+                }()
                 input += choicePrefix + order.map { sorted[$0] }.joined(separator: choicePrefix)
             }
             input = inputPrefix + input + outputPrefix
-            return FormattedExample(input: input, targets: e.targets, choices: e.choices, targetScores: e.targetScores,
-                                    equalityKey: Self.formattedEqualityKey(e.raw, input: input, targets: e.targets))
+            return FormattedExample(input: input, targets: e.targets, choices: e.choices, targetScores: e.targetScores)
         }
     }
 
@@ -70,7 +73,12 @@ extension BigBenchLeaf {
         }
         // Equal formatted examples share a class: a shot must differ from the query (`x != sample`).
         var classes: [[UInt8]: Int] = [:]
-        let classOf = formatted.map { f in classes[f.equalityKey] ?? { classes[f.equalityKey] = classes.count; return classes.count - 1 }() }
+        let classOf = zip(examples, formatted).map { e, f in
+            let key = Self.formattedEqualityKey(e.raw, input: f.input, targets: f.targets)
+            if let c = classes[key] { return c }
+            classes[key] = classes.count
+            return classes.count - 1
+        }
         let queryOrder = rng.choiceWithoutReplacement(from: n, count: count)
         return try queryOrder.map { q in
             let pool = (0..<n).filter { classOf[$0] != classOf[q] }
