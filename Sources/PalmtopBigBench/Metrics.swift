@@ -14,7 +14,8 @@ public enum BigBenchScoring {
     public static func argmax(_ values: [Double]) -> Int {
         guard let m = values.max() else { return 0 }
         let best = values.indices.filter { values[$0] == m }
-        if best.count == 1 { return best[0] }
+        // All NaN (a broken model): numpy's argmax would take the first; never divide by zero.
+        if best.count <= 1 { return best.first ?? 0 }
         var bytes: [UInt8] = []
         for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
         // int(hexdigest, 16) % count, one byte at a time.

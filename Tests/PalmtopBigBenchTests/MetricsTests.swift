@@ -13,6 +13,11 @@ final class MetricsTests: XCTestCase {
         }
     }
 
+    func testNaNLogprobsDoNotCrash() {
+        XCTAssertEqual(BigBenchScoring.argmax([.nan, .nan]), 0)
+        XCTAssertEqual(BigBenchScoring.argmax([]), 0)
+    }
+
     func testSHA256KnownAnswers() {
         func hex(_ s: String) -> String { SHA256.digest(Array(s.utf8)).map { String(format: "%02x", $0) }.joined() }
         XCTAssertEqual(hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")

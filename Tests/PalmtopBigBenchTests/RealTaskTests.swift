@@ -59,6 +59,16 @@ final class RealTaskTests: XCTestCase {
         XCTAssertEqual(lp, expected, accuracy: 1e-3)
     }
 
+    /// misconceptions_russian has empty prompts: the first target token is conditioned on BOS (or EOS
+    /// for a model without one), on both default models, as BIG-bench feeds its model an end-of-text token.
+    func testEmptyPromptsAreScored() throws {
+        for name in TestSupport.defaultModels {
+            let lp = try SessionBigBenchModel(session: Session(model: try TestSupport.model(name))).logprobs(prompt: "", targets: ["Paris", ""])
+            XCTAssertTrue(lp[0].isFinite && lp[0] < 0, "\(name): \(lp)")
+            XCTAssertEqual(lp[1], 0, "an empty target has no tokens")
+        }
+    }
+
     func testGenerativeLiteTaskZeroAndOneShot() throws {
         let task = try store.load("repeat_copy_logic")
         let scorer = SessionBigBenchModel(session: Session(model: try TestSupport.model("smollm2-135m-instruct")))
