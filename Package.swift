@@ -23,10 +23,12 @@ let package = Package(
         .target(name: "PalmtopPrompts", dependencies: ["PalmtopEngine", .product(name: "Yams", package: "Yams")]),
         // The remote backend: an OpenAI-compatible server behind the engine's ModelBackend interface.
         .target(name: "PalmtopRemote", dependencies: ["PalmtopEngine", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        // BIG-bench JSON tasks run by BIG-bench's own protocol (task data is pulled at run time, never shipped).
+        .target(name: "PalmtopBigBench", dependencies: ["PalmtopEngine"]),
         .target(name: "PalmtopTUI", dependencies: ["CNcursesw", "PalmtopEngine", "PalmtopPrompts"]),
         .executableTarget(
             name: "palmtop",
-            dependencies: ["PalmtopTUI", "PalmtopPrompts", "PalmtopEngine", "PalmtopRemote",
+            dependencies: ["PalmtopTUI", "PalmtopPrompts", "PalmtopEngine", "PalmtopRemote", "PalmtopBigBench",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Fixture paths, the default models and a SHA-256 for tests (Foundation on Linux has none).
         .target(name: "PalmtopTestSupport", dependencies: ["PalmtopEngine"], path: "Tests/PalmtopTestSupport"),
@@ -34,6 +36,7 @@ let package = Package(
         .testTarget(name: "PalmtopSamplingTests", dependencies: ["PalmtopSampling"]),
         .testTarget(name: "PalmtopEngineTests", dependencies: ["PalmtopEngine", "CKernels", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopPromptsTests", dependencies: ["PalmtopPrompts", "PalmtopTestSupport"]),
+        .testTarget(name: "PalmtopBigBenchTests", dependencies: ["PalmtopBigBench", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopTUITests", dependencies: ["PalmtopTUI", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopRemoteTests", dependencies: ["PalmtopRemote", "PalmtopTestSupport"]),
         // Drives the release binary (built by `make test` before the suite runs).

@@ -7,7 +7,7 @@ import PalmtopPrompts
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Score a prompt-library prompt on its dev set.")
 
-    @Argument(help: "A prompt name in prompts/ or a path to a prompt file.") var prompt: String
+    @Argument(help: "A prompt name in prompts/, a path to a prompt file, or bigbench:TASK[:SUBTASK] (see `palmtop bigbench list`).") var prompt: String
     @Option(name: .shortAndLong, help: "Model (default: the prompt's preferred model).") var model: String?
     @Option(help: "A JSONL dev set to use instead of the prompt's own.") var data: String?
     @Option(help: "Evaluate only the first N items.") var limit: Int?
@@ -16,6 +16,8 @@ struct Eval: ParsableCommand {
     @OptionGroup var remote: RemoteOptions
     @Option(help: ArgumentHelp("Kernel path (as for generate).", valueName: "path")) var kernels: String?
     @Flag(help: "Print JSON lines (one per item, then a summary).") var json = false
+    @Option(help: "BIG-bench: the metric to report (default: the task's preferred_score).") var metric: String?
+    @Option(help: "BIG-bench: context limit in tokens (capped by the model's own).") var ctx: Int = 4096
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
@@ -24,6 +26,14 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        if prompt.hasPrefix("bigbench:") {
+            if data != nil { throw ValidationError("--data does not apply to BIG-bench tasks") }
+            // BIG-bench scores a target tokenized apart from its prompt; a server tokenizes text itself.
+            if remote.url != nil { throw ValidationError("BIG-bench tasks run on the in-process engine only (not with --backend or PALMTOP_BACKEND)") }
+            if let kernels { try KernelChoice.apply(kernels, from: "--kernels") }
+            return try BigBenchEval(reference: String(prompt.dropFirst("bigbench:".count)), model: model, shots: shots ?? 0, limit: limit,
+                                    metric: metric, threads: threads, ctx: ctx, json: json).run()
+        }
         var file = try PromptFile.load(nameOrPath: prompt)
         if let shots {
             for i in file.exemplars.indices { file.exemplars[i].enabled = file.exemplars[i].enabled && i < shots }

@@ -7,7 +7,7 @@ struct Palmtop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "palmtop",
         abstract: "PaLM-style language models in your terminal: chat, few-shot prompt library, token probabilities.",
-        subcommands: [Chat.self, Generate.self, Score.self, Tokenize.self, Eval.self, Bench.self, Pull.self, Models.self],
+        subcommands: [Chat.self, Generate.self, Score.self, Tokenize.self, Eval.self, Bench.self, Pull.self, Models.self, BigBench.self],
         defaultSubcommand: Chat.self)
 
     /// A mistake in the command line (found while parsing and validating) gets ArgumentParser's message

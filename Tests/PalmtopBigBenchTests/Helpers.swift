@@ -1,0 +1,43 @@
+import Foundation
+import PalmtopBigBench
+
+/// A task from JSON text written in the test (never BIG-bench's own data).
+func task(_ json: String) throws -> BigBenchTask {
+    try BigBenchTask.decode(try JSONValue.parse(Data(json.utf8)))
+}
+
+/// The header every leaf needs, plus `extra` fields and the examples.
+func leafJSON(_ extra: String = "", metrics: String = #"["multiple_choice_grade"]"#, preferred: String = "multiple_choice_grade",
+              examples: String) -> String {
+    """
+    {"canary": "test", "name": "t", "description": "a test task", "keywords": ["test"], "metrics": \(metrics),
+     "preferred_score": "\(preferred)"\(extra.isEmpty ? "" : ", " + extra), "examples": \(examples)}
+    """
+}
+
+/// A scripted model: fixed log-probabilities per choice text, fixed outputs per prompt suffix.
+final class FakeModel: BigBenchModel {
+    var choiceLogprobs: [String: Double] = [:]
+    var output: (String) -> String = { _ in "" }
+    var scoredPrompts: [String] = []
+    var generatedPrompts: [String] = []
+    /// Characters the fake stops generating at, when the runner says the output is settled.
+    var stoppedAt: [Int] = []
+
+    func logprobs(prompt: String, targets: [String]) throws -> [Double] {
+        scoredPrompts.append(prompt)
+        return targets.map { choiceLogprobs[$0] ?? -10 }
+    }
+
+    func generate(prompt: String, maxTokens: Int, settled: (String) -> Bool) throws -> String {
+        generatedPrompts.append(prompt)
+        let full = output(prompt)
+        var text = ""
+        for c in full {
+            text.append(c)
+            if settled(text) { stoppedAt.append(text.count); return text }
+        }
+        stoppedAt.append(text.count)
+        return text
+    }
+}

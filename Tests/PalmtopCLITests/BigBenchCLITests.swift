@@ -1,0 +1,77 @@
+import XCTest
+import PalmtopTestSupport
+
+/// `palmtop eval bigbench:…`, `palmtop bigbench list|show`: JSON shapes and one-line errors (exit 1).
+final class BigBenchCLITests: XCTestCase {
+    func requireInstalled() throws {
+        let home = ProcessInfo.processInfo.environment["PALMTOP_HOME"] ?? (NSHomeDirectory() + "/.cache/palmtop")
+        guard FileManager.default.fileExists(atPath: home + "/bigbench/manifest.json") else {
+            throw XCTSkip("BIG-bench is not installed (make bigbench could not fetch it); BIG-bench CLI tests skipped")
+        }
+    }
+
+    func testNotInstalledSaysHowToPull() throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("bb-cli-empty-\(getpid())").path
+        let r = try CLIRun.run(["eval", "bigbench:winowhy"], environment: ["PALMTOP_HOME": empty])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("run: palmtop pull bigbench"), r.stderr)
+    }
+
+    func testBadInputIsOneLineWithExit1() throws {
+        try requireInstalled()
+        let cases: [([String], String)] = [
+            (["eval", "bigbench:winowhi"], "unknown BIG-bench task 'winowhi'; closest: winowhy"),
+            (["eval", "bigbench:logical_deduction:seven"], "logical_deduction has no subtask 'seven'; closest: "),
+            (["eval", "bigbench:boolean_expressions"], "programmatic"),
+            (["eval", "bigbench:novel_concepts", "--shots", "40"], "40 shots need at least 41 distinct examples; the task has 32"),
+            (["eval", "bigbench:conlang_translation"], "Palmtop does not compute rougeLsum; choose one of exact_str_match with --metric"),
+            (["eval", "bigbench:bbq_lite_json", "--limit", "5"], "must be at least the number of subtasks (18)"),
+            (["eval", "bigbench:winowhy", "--metric", "bleu"], "is not scored by bleu"),
+        ]
+        for (args, message) in cases {
+            let r = try CLIRun.run(args)
+            XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+    }
+
+    func testEvalJSONLinesAndSummary() throws {
+        try requireInstalled()
+        let r = try CLIRun.run(["eval", "bigbench:novel_concepts", "--shots", "1", "--limit", "2", "--json", "-m", "smollm2-135m-instruct"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(lines.count, 3)
+        for item in lines.prefix(2) {
+            let choices = item["choices"] as! [String], logprobs = item["logprobs"] as! [Double]
+            XCTAssertEqual(choices.count, logprobs.count)
+            XCTAssertTrue(choices.contains(item["prediction"] as! String))
+            XCTAssertNotNil(item["prompt"] as? String)
+            XCTAssertNotNil(item["targets"] as? [String])
+            XCTAssertNotNil(item["score"] as? Double)
+        }
+        let summary = lines[2]
+        XCTAssertEqual(summary["task"] as? String, "novel_concepts")
+        XCTAssertEqual(summary["shots"] as? Int, 1)
+        XCTAssertEqual(summary["items"] as? Int, 2)
+        XCTAssertEqual(summary["metric"] as? String, "multiple_choice_grade")
+        XCTAssertNotNil(summary["chance"] as? Double)
+        XCTAssertEqual((summary["not_computed"] as? [String: String])?["expected_calibration_error"], "not implemented in Palmtop")
+    }
+
+    func testListAndShow() throws {
+        try requireInstalled()
+        let list = try CLIRun.run(["bigbench", "list", "--lite", "--json"])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        let tasks = list.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(tasks.count, 24)
+        let bbq = tasks.first { $0["name"] as? String == "bbq_lite_json" }!
+        XCTAssertEqual((bbq["subtasks"] as? [String])?.count, 18)
+        XCTAssertEqual(bbq["type"] as? String, "multiple_choice")
+        let show = try CLIRun.run(["bigbench", "show", "winowhy"])
+        XCTAssertEqual(show.status, 0, show.stderr)
+        XCTAssertTrue(show.stdout.contains("append_choices_to_input: false"), show.stdout)
+        XCTAssertTrue(show.stdout.contains("── first example, 0-shot prompt ──"), show.stdout)
+    }
+}
