@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.request
 
-PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
+PROMPT = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10,"  # greedy counting: a long reply that never stops early
 
 
 def serve(model, port):
