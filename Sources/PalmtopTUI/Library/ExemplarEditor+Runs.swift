@@ -47,7 +47,16 @@ extension ExemplarEditor {
         guard !input.trimmingCharacters(in: .whitespaces).isEmpty else { host.notify("type a query first", .warning); return }
         guard start({ backend, queue in
             do {
-                let request = GenerationRequest(prompt: p.backendPrompt(query: input, on: backend), settings: p.sampling)
+                let evaluator = Evaluator(prompt: p, backend: backend)
+                let requests = evaluator.requests(for: DevItem(input: input))
+                if requests.count > 1 {
+                    // Self-consistency: the samples decode together; the editor shows each answer and the vote.
+                    let summaries = try backend.generateBatch(requests, parallel: requests.count, onToken: { _, _ in !stop.isRaised },
+                                                              onFinished: { _, _ in })
+                    queue.push(.sampled(summaries.map(\.text)))
+                    return
+                }
+                let request = requests[0]
                 let summary = try backend.generate(request) { e in
                     queue.push(.text(e.text))
                     return !stop.isRaised
@@ -64,23 +73,28 @@ extension ExemplarEditor {
         view = .output
     }
 
-    /// Runs the items in order on the library's own sequence, so the exemplar prefix is computed once
-    /// and reused by every item after the first, and the chat's cache is left alone.
+    /// Runs the items on the library's own sequence, generative ones several at a time on the batched
+    /// engine, so the exemplar prefix is computed once and shared by every item, and the chat's cache
+    /// is left alone. Results arrive in dev-set order.
     func runDevSet() {
         let items: [DevItem]
         do { items = try prompt.loadDevSet() } catch { host.notify("\(error)", .error); return }
         guard !items.isEmpty else { host.notify("this prompt has no dev set", .warning); return }
         let p = prompt, stop = self.stop
         guard start({ backend, queue in
-            let evaluator = Evaluator(prompt: p, backend: backend)
+            var evaluator = Evaluator(prompt: p, backend: backend)
+            evaluator.shouldStop = { stop.isRaised }
             let before = backend.tokenTotals
             var correct = 0, done = 0
             do {
-                for (i, item) in items.enumerated() where !stop.isRaised {
-                    let r = try evaluator.evaluate(item, index: i)
-                    if r.correct { correct += 1 }
-                    done += 1
-                    queue.push(.item(r))
+                do {
+                    _ = try evaluator.run(items: items) { r in
+                        if r.correct { correct += 1 }
+                        done += 1
+                        queue.push(.item(r))
+                    }
+                } catch EngineError.cancelled where stop.isRaised {
+                    // Esc: the items finished so far stand, as "stopped early".
                 }
                 let after = backend.tokenTotals
                 queue.push(.evaluated(correct: correct, total: done, reused: (after?.reused ?? 0) - (before?.reused ?? 0),
@@ -105,6 +119,14 @@ extension ExemplarEditor {
             output = summary.text
             answer = prompt.extractor?.extract(summary.text)
             queryNote = "   (prompt tokens reused \(summary.reusedTokens), computed \(summary.computedTokens))"
+            running = false
+        case .sampled(let texts):
+            let answers = texts.map { prompt.extractor?.extract($0) ?? "" }
+            let votes = Evaluator.vote(answers)
+            output = texts.enumerated().map { "sample \($0.offset + 1): \($0.element.trimmingCharacters(in: .whitespacesAndNewlines))" }
+                .joined(separator: "\n")
+            answer = votes.first?.answer
+            queryNote = "   (vote of \(texts.count) samples: " + votes.map { "\(Self.flat($0.answer))×\($0.count)" }.joined(separator: " ") + ")"
             running = false
         case .item(let r):
             results.append(r)
@@ -134,6 +156,9 @@ extension ExemplarEditor {
             var line = TextLayout.styled(r.correct ? "✓ " : "✗ ", r.correct ? .probHigh : .probLow)
             line += TextLayout.styled("#\(r.index + 1) \(Self.flat(r.input)) → \(Self.flat(r.predicted))", .text)
             if !r.correct { line += TextLayout.styled(" (expected \(Self.flat(r.expected)))", .dim) }
+            if let votes = r.votes {
+                line += TextLayout.styled("  votes " + votes.map { "\(Self.flat($0.answer))×\($0.count)" }.joined(separator: " "), .dim)
+            }
             rows.append(line)
             guard let scores = r.choiceScores, !scores.isEmpty else { continue }
             let best = scores.indices.max { scores[$0].sumLogprob < scores[$1].sumLogprob }
