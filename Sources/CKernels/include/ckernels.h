@@ -51,6 +51,10 @@ void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, in
 void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, const uint16_t *xlo,
                     float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens, int64_t cols);
 
+/// Weight rows of the current path's prefill register tile (or panel): a row range handed to
+/// pk_matmul_bf16 that is a multiple of it leaves no tile partly empty.
+int64_t pk_matmul_tile_rows(void);
+
 /// A run of `n` consecutive cached positions starting at a multiple of 16, of which the first `skip`
 /// are not attended to. Keys come in blocks of 16 positions, each block one row of 16 per dimension
 /// (dimension i of position j is keys[(j/16)*ks + i*16 + j%16]); values are rows (values[j*vs + i]).

@@ -104,9 +104,10 @@ package struct MatrixOps {
         // Prefill is compute-bound and the two cores of a shared machine rarely run at the same speed:
         // threads pack the activations together, then take 48-row chunks (four register tiles) from a
         // shared counter until none are left, so a slowed core does less instead of holding up the other.
-        // The last rows go out one register tile (12 rows) at a time, so whichever thread finishes first
-        // waits for at most a tile, not a whole chunk, at the region's end.
-        let chunkRows = 48, tileRows = 12, threads = pool.threadCount
+        // The last rows go out one register tile (12 rows on AVX512-BF16, a 16-row panel on AVX2) at a
+        // time, so whichever thread finishes first waits for at most a tile, not a whole chunk, at the
+        // region's end; a tile of the path's own height leaves no panel partly empty.
+        let chunkRows = 48, tileRows = Int(pk_matmul_tile_rows()), threads = pool.threadCount
         var chunks: [(job: Int, rows: Range<Int>)] = []
         for (i, job) in jobs.enumerated() {
             let coarse = i == jobs.count - 1 ? max(0, job.w.rows - threads * chunkRows) : job.w.rows
