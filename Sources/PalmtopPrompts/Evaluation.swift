@@ -11,6 +11,11 @@ public struct EvalItemResult: Sendable {
     /// Generated text (exact-match) or per-choice scores (rank-choices).
     public var generated: String?
     public var choiceScores: [ChoiceScore]?
+
+    public init(index: Int, input: String, expected: String, predicted: String, correct: Bool, generated: String?, choiceScores: [ChoiceScore]?) {
+        self.index = index; self.input = input; self.expected = expected; self.predicted = predicted
+        self.correct = correct; self.generated = generated; self.choiceScores = choiceScores
+    }
 }
 
 /// Accuracy over a dev set, with how much of the prompt the KV cache served.
