@@ -20,7 +20,7 @@ final class LivePromptTests: XCTestCase {
         let prompt = try live.prompt(model: "gemma-3-270m")
         let bigBench = try t.leaf!.queries(shots: 2, limit: 5)
         XCTAssertEqual(live.shotIndices, bigBench[0].shotIndices, "the exemplars are the shots BIG-bench draws for its first query")
-        XCTAssertEqual(prompt.exemplars.map { $0.fields["output"] }, bigBench[0].shotTargets)
+        XCTAssertEqual(prompt.exemplars.map { $0.fields["output"]! }, bigBench[0].shotTargets)
         XCTAssertEqual(prompt.instruction, "Pick a colour.\n")
         XCTAssertEqual(prompt.instructionSeparator, "")
         XCTAssertEqual(prompt.scoring, .rankChoices)

@@ -7,8 +7,9 @@ import PalmtopTestSupport
 /// switch a shot off, run again and see BIG-bench's score change. Skipped, with the reason, only
 /// when BIG-bench is not pulled (`make bigbench`).
 final class BigBenchEndToEndTests: XCTestCase {
-    /// Small (TASK examples), multiple choice, and its first shot moves SmolLM2-135M's score.
-    static let task = "novel_concepts"
+    /// Small (46 examples, short questions, two choices each) and multiple choice; its first shot
+    /// moves SmolLM2-135M's score on the ten queries.
+    static let task = "known_unknowns"
 
     func testSwitchingOffAShotChangesTheScore() throws {
         let store = BigBenchStore()
@@ -31,7 +32,8 @@ final class BigBenchEndToEndTests: XCTestCase {
         try pane.waitFor("› bigbench:\(Self.task) ·lite")
         try pane.send("Enter")
         try pane.waitFor("(bigbench:\(Self.task): s saves it as a library prompt) — exemplar editor", timeout: 10)
-        try pane.waitFor("BIG-bench multiple_choice_grade · dev set: the first 10 of")
+        try pane.waitFor("· BIG-bench multiple_choice_grade")
+        try pane.waitFor("dev set: the first 10 of")
 
         try pane.send("d")
         let first = try pane.waitFor("the first run's score", timeout: 120) { $0.contains("over 10 queries (chance") }

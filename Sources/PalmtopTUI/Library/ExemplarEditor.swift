@@ -113,7 +113,7 @@ public final class ExemplarEditor: Panel {
         switch key {
         case .escape:
             if running { stopRun(); return .consumed }
-            leave { [unowned self] in host.present(LibraryPanel(host: host, selecting: prompt.path)) }
+            leave { [unowned self] in host.present(LibraryPanel(host: host, selecting: prompt.path ?? prompt.source)) }
         case .function(4):
             guard isModified else { return [.handled, .redraw, .close] }
             leave { [unowned self] in host.dismiss() }

@@ -23,7 +23,7 @@ public final class LibraryPanel: Panel {
     private var nameField: NameField?
     private var confirmation: Confirmation?
 
-    /// `selecting` is the path of a prompt to select (the one the editor just left).
+    /// `selecting` is the path of a prompt to select (the one the editor just left), or a BIG-bench task's reference.
     public init(host: LibraryHost, selecting: String? = nil) {
         self.host = host
         files = LibraryFiles(directory: PromptLibrary.userDirectory())
