@@ -80,7 +80,9 @@ public struct BigBenchLivePrompt: Sendable {
             instruction: leaf.taskPrefix.isEmpty ? nil : leaf.taskPrefix, instructionSeparator: leaf.taskPrefix.isEmpty ? nil : "",
             template: leaf.inputPrefix + "{input}" + leaf.outputPrefix + "{output}", separator: leaf.separator,
             query: leaf.inputPrefix + "{input}" + leaf.outputPrefix, exemplars: exemplars, extractor: extractor, sampling: sampling,
-            scoring: isMultipleChoice ? .rankChoices : .exactMatch, choiceTemplate: "{choice}", devPath: nil, source: reference, path: nil)
+            // Choices are appended raw, as BIG-bench appends them (only a rank-choices file records this).
+            scoring: isMultipleChoice ? .rankChoices : .exactMatch, choiceTemplate: isMultipleChoice ? "{choice}" : " {choice}",
+            devPath: nil, source: reference, path: nil)
         // What "save as" writes must load back as this very prompt.
         do {
             var reread = try PromptFile.parse(prompt.yaml(), path: "<bigbench>")

@@ -269,6 +269,8 @@ extension Session {
     /// continuation's first token the way `score` merges it. The prompt's KV cache is reused across
     /// continuations; an empty continuation scores 0.
     public func scoreApart(prompt: String, continuations: [String]) throws -> [Double] {
+        // A cancel is for the call running when it came, as in `generate`.
+        cancelled.store(false, ordering: .sequentiallyConsistent)
         let context = plainTokens(prompt)
         return try continuations.map { text in
             let continuation = model.encode(text, parseSpecial: false, addBOS: false)

@@ -66,12 +66,21 @@ struct BigBenchDevSet: DevSet {
     }
 
     func run(_ prompt: PromptFile, on backend: ModelBackend, shouldStop: () -> Bool, onItem: (EvalItemResult) -> Void) throws -> DevScore {
-        let score = try live.run(prompt, model: BackendBigBenchModel(backend: backend), shouldStop: shouldStop) { r in
-            let choiceScores = zip(r.choices ?? [], r.logprobs ?? []).map { ChoiceScore(choice: $0, tokenCount: 0, sumLogprob: Float($1)) }
-            onItem(EvalItemResult(index: r.index, input: live.input(of: r), expected: r.targets.first ?? "", predicted: r.prediction,
-                                  correct: r.score >= 1, generated: r.rawOutput, choiceScores: choiceScores.isEmpty ? nil : choiceScores))
+        var itemScores: [Double] = []
+        do {
+            let score = try live.run(prompt, model: BackendBigBenchModel(backend: backend), shouldStop: shouldStop) { r in
+                itemScores.append(r.score)
+                let choiceScores = zip(r.choices ?? [], r.logprobs ?? []).map { ChoiceScore(choice: $0, tokenCount: 0, sumLogprob: Float($1)) }
+                onItem(EvalItemResult(index: r.index, input: live.input(of: r), expected: r.targets.first ?? "", predicted: r.prediction,
+                                      correct: r.score >= 1, generated: r.rawOutput, choiceScores: choiceScores.isEmpty ? nil : choiceScores))
+            }
+            return DevScore(value: score.score, items: score.items,
+                            summary: "\(score.metric) " + String(format: "%.1f over %d queries (chance %.1f)", score.score, score.items, score.chance), unit: "")
+        } catch EngineError.cancelled where shouldStop() {
+            // Esc cut a query short: the queries finished stand, their metric the mean of their scores.
+            let value = itemScores.isEmpty ? 0 : itemScores.reduce(0, +) / Double(itemScores.count) * 100
+            return DevScore(value: value, items: itemScores.count,
+                            summary: "\(live.metric) " + String(format: "%.1f over %d queries", value, itemScores.count), unit: "")
         }
-        return DevScore(value: score.score, items: score.items,
-                        summary: "\(score.metric) " + String(format: "%.1f over %d queries (chance %.1f)", score.score, score.items, score.chance), unit: "")
     }
 }
