@@ -142,7 +142,8 @@ public final class LibraryPanel: Panel {
             if !visible.contains(name) { filter = "" }
             selected = visible.firstIndex(of: name) ?? 0
         } else {
-            selected = min(selected, max(visible.count - 1, 0))
+            // Stay among the prompts (after a delete): the rows after them are BIG-bench's.
+            selected = min(selected, max(visible.filter { entry($0) != nil }.count - 1, 0))
         }
         host.notify(done, .info)
         return true
