@@ -56,6 +56,9 @@ struct PromptFilePatcher {
         if old.extractor != new.extractor {
             guard setBlock("extractor", new.extractor.map(PromptFile.extractorLines)) else { return false }
         }
+        if old.selfConsistency != new.selfConsistency {
+            guard setBlock("self_consistency", new.selfConsistency.map(PromptFile.selfConsistencyLines)) else { return false }
+        }
         let strings: [(String, KeyPath<PromptFile, String>)] = [
             ("name", \.name), ("description", \.description), ("model", \.model), ("template", \.template),
             ("separator", \.separator), ("query", \.query), ("choice_template", \.choiceTemplate)]

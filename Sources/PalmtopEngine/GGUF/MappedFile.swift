@@ -4,12 +4,12 @@ import Glibc
 #endif
 
 /// A read-only memory mapping of a whole file; unmapped when the last reference goes away.
-public final class MappedFile: @unchecked Sendable {
-    public let path: String
-    public let base: UnsafeRawPointer
-    public let size: Int
+package final class MappedFile: @unchecked Sendable {
+    package let path: String
+    package let base: UnsafeRawPointer
+    package let size: Int
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         var st = stat()
         guard stat(path, &st) == 0 else { throw GGUFError(path: path, problem: "cannot open file (\(String(cString: strerror(errno))))") }
@@ -30,7 +30,7 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Drops the pages read so far from this process's resident set (they stay in the page cache, and
     /// fault back in if touched again): once weights are dequantized, the file's pages are dead weight.
-    public func releaseResidentPages() {
+    package func releaseResidentPages() {
         madvise(UnsafeMutableRawPointer(mutating: base), size, MADV_DONTNEED)
     }
 }

@@ -50,7 +50,7 @@ public final class Session: @unchecked Sendable {
     public let contextLimit: Int
     /// Precision of prompt passes before generating (scoring and prompt log-probabilities are always exact).
     public var prefillPrecision: PrefillPrecision
-    public private(set) var cache: KVCache
+    package private(set) var cache: KVCache
     private let context: DecoderContext
     /// Tokens whose keys and values are in the cache, in order.
     public private(set) var cachedTokens: [Int] = []
@@ -76,7 +76,7 @@ public final class Session: @unchecked Sendable {
     }
 
     /// Named intermediates of this session's forward passes (tests and debugging).
-    public var tap: TapHandler? {
+    package var tap: TapHandler? {
         get { context.tap }
         set { context.tap = newValue }
     }
@@ -95,7 +95,7 @@ public final class Session: @unchecked Sendable {
     /// Makes the cache hold exactly `tokens`, recomputing only after the longest common prefix, and
     /// returns the logit rows the request asks for (for `.all`: rows for positions from `logitsFrom`).
     @discardableResult
-    public func prefill(_ tokens: [Int], logits request: LogitsRequest = .last, logitsFrom: Int = 0,
+    package func prefill(_ tokens: [Int], logits request: LogitsRequest = .last, logitsFrom: Int = 0,
                         onLogits: (Int, UnsafeBufferPointer<Float>) -> Void = { _, _ in }) throws -> PrefillStats {
         guard !tokens.isEmpty else { throw EngineError.emptyPrompt }
         guard tokens.count <= contextLimit else { throw EngineError.promptTooLong(tokens: tokens.count, limit: contextLimit) }
@@ -142,77 +142,34 @@ public final class Session: @unchecked Sendable {
         cancelled.store(false, ordering: .sequentiallyConsistent)
         var last: [Float] = []
         let stats = try prefill(prompt, logits: .last) { _, row in last = Array(row) }
-        var chain = SamplerChain(settings)
-        chain.prime(prompt)
-        var stopper = StopMatcher(settings.stop)
-        var utf8 = UTF8Accumulator()
-        var summary = GenerationSummary(stopReason: .maxTokens, promptTokens: prompt.count, reusedTokens: stats.reused,
-                                        computedTokens: stats.computed, generatedTokens: 0, prefillSeconds: stats.seconds,
-                                        decodeSeconds: 0, text: "")
-        let tokenizer = model.tokenizer
+        var reply = ReplyBuilder(settings: settings, prompt: prompt, forced: forced, topN: topN, tokenizer: model.tokenizer, prefill: stats)
         let decodeStart = Date()
         var firstTokenTime: Date?
-        func alternative(_ id: Int, _ lp: Float) -> TokenAlternative {
-            TokenAlternative(id: id, text: tokenizer.decode([id], special: true), logprob: lp)
-        }
-        while summary.generatedTokens < chain.settings.maxTokens {
-            if let live, let next = live.current, (try? next.validate()) != nil { chain.reconfigure(next) }
-            if summary.generatedTokens >= chain.settings.maxTokens { break }
-            if isCancelled { summary.stopReason = .cancelled; break }
-            if cachedTokens.count >= contextLimit { summary.stopReason = .contextFull; break }
-            let (id, event) = last.withUnsafeBufferPointer { row -> (Int, TokenEvent) in
-                let (lse, entropy) = Logprobs.logSumExpAndEntropy(row)
-                let topRaw = topEntries(row, topN).map { alternative($0.id, $0.logit - lse) }
-                var candidates = Candidates(allLogits: row)
-                chain.apply(&candidates)
-                let probs = candidates.probabilities()
-                let forcedID = summary.generatedTokens < forced.count ? forced[summary.generatedTokens] : nil
-                let index = forcedID.flatMap { f in candidates.ids.firstIndex(of: f) } ?? (forcedID == nil ? chain.sample(candidates) : -1)
-                let id = forcedID ?? candidates.ids[index]
-                let order = probs.indices.sorted { probs[$0] > probs[$1] }.prefix(topN)
-                let topPost = order.map { alternative(candidates.ids[$0], Foundation.log(probs[$0])) }
-                let post = index >= 0 ? Foundation.log(probs[index]) : -Float.infinity
-                return (id, TokenEvent(id: id, bytes: tokenizer.bytes(of: id, special: false), text: "", logprob: row[id] - lse,
-                                       postLogprob: post, topRaw: topRaw, topPost: Array(topPost), entropy: entropy,
-                                       position: cachedTokens.count))
-            }
-            chain.accept(id)
-            summary.generatedTokens += 1
+        var reason = StopReason.maxTokens
+        while !reply.reachedLimit {
+            if let live, let next = live.current, (try? next.validate()) != nil { reply.reconfigure(next) }
+            if reply.reachedLimit { break }
+            if isCancelled { reason = .cancelled; break }
+            if cachedTokens.count >= contextLimit { reason = .contextFull; break }
+            let (event, ended) = last.withUnsafeBufferPointer { reply.next($0, position: cachedTokens.count) }
             if firstTokenTime == nil { firstTokenTime = Date() }
-            if tokenizer.endOfGenerationIDs.contains(id) {
-                summary.stopReason = .eos
-                var e = event
-                e.text = stopper.flush() + utf8.flush()
-                summary.text += e.text
-                _ = onToken(e)
-                break
-            }
-            var e = event
-            let (shown, stopped) = stopper.feed(utf8.append(event.bytes))
-            e.text = shown
-            summary.text += shown
-            let keepGoing = onToken(e)
-            if stopped { summary.stopReason = .stop; break }
-            if !keepGoing { summary.stopReason = .cancelled; break }
-            if summary.generatedTokens >= chain.settings.maxTokens { break }
-            if cachedTokens.count >= contextLimit { summary.stopReason = .contextFull; break }
-            model.decoder.forward([id], cache: cache, context: context, logits: .last, precision: .exact) { _, row in last = Array(row) }
+            let keepGoing = onToken(event)
+            if let ended { reason = ended; break }
+            if !keepGoing { reason = .cancelled; break }
+            if reply.reachedLimit { break }
+            if cachedTokens.count >= contextLimit { reason = .contextFull; break }
+            model.decoder.forward([event.id], cache: cache, context: context, logits: .last, precision: .exact) { _, row in last = Array(row) }
             cache.advance(to: cachedTokens.count + 1)
             // One-token passes are exact, so an exact prefix stays exact.
             if exactPrefix == cachedTokens.count { exactPrefix += 1 }
-            cachedTokens.append(id)
+            cachedTokens.append(event.id)
         }
-        if summary.stopReason != .stop && summary.stopReason != .eos {
-            let rest = utf8.flush()
-            let tail = stopper.feed(rest).emit + stopper.flush()
-            summary.text += tail
-        }
-        summary.decodeSeconds = firstTokenTime.map { Date().timeIntervalSince($0) } ?? Date().timeIntervalSince(decodeStart)
-        return summary
+        return reply.finish(reason, decodeSeconds: firstTokenTime.map { Date().timeIntervalSince($0) } ?? Date().timeIntervalSince(decodeStart))
     }
 
     /// Each prompt token's log-probability given its prefix (the first token has none).
     public func promptLogprobs(_ tokens: [Int], topN: Int = 0) throws -> [PromptTokenScore] {
+        cancelled.store(false, ordering: .sequentiallyConsistent)
         var scores = tokens.map { PromptTokenScore(id: $0, text: model.tokenizer.decode([$0], special: true), logprob: nil, top: []) }
         guard tokens.count > 1 else { return scores }
         let tokenizer = model.tokenizer
@@ -234,6 +191,8 @@ public final class Session: @unchecked Sendable {
     /// token prefix with the prompt alone (normally exactly the prompt's tokens). The prompt's KV cache
     /// is reused across choices.
     public func score(prompt: String, choices: [String], parseSpecial: Bool = true) throws -> [ChoiceScore] {
+        // A cancel of an earlier call must not stop this one (each call starts afresh, as generate does).
+        cancelled.store(false, ordering: .sequentiallyConsistent)
         let promptTokens = model.encode(prompt, parseSpecial: parseSpecial)
         guard !prompt.isEmpty else { throw EngineError.emptyPrompt }
         var results: [ChoiceScore] = []

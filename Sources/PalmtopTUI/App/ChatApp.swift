@@ -15,7 +15,8 @@ enum EngineEvent {
 public struct ChatOptions: Sendable {
     public var mode: ChatMode
     public var contextLimit: Int
-    public var threads: Int
+    /// Threads of models loaded in the REPL (nil: one per physical core).
+    public var threads: Int?
     /// The prompt-pass precision of the chat's sessions (`--prefill`), for every model loaded.
     public var prefillPrecision: PrefillPrecision
     /// Connects `/backend URL` to a server (the executable supplies it; nil: only in-process models).
@@ -23,7 +24,7 @@ public struct ChatOptions: Sendable {
     /// The in-process model `/backend local` returns to.
     public var localModel: String
 
-    public init(mode: ChatMode = .chat, contextLimit: Int = 4096, threads: Int = ThreadPool.defaultThreadCount,
+    public init(mode: ChatMode = .chat, contextLimit: Int = 4096, threads: Int? = nil,
                 prefillPrecision: PrefillPrecision = .fast, localModel: String = "smollm2-135m-instruct",
                 connect: (@Sendable (String) throws -> ModelBackend)? = nil) {
         self.mode = mode

@@ -25,7 +25,7 @@ protocol DevSet: Sendable {
     /// Why this dev set cannot run on `backend` (nil when it can).
     func limitation(for prompt: PromptFile, on backend: ModelBackend) -> String?
     /// Runs `prompt` over the dev set on the engine thread; stops before the next item once `shouldStop()`.
-    func run(_ prompt: PromptFile, on backend: ModelBackend, shouldStop: () -> Bool, onItem: (EvalItemResult) -> Void) throws -> DevScore
+    func run(_ prompt: PromptFile, on backend: ModelBackend, shouldStop: @escaping @Sendable () -> Bool, onItem: (EvalItemResult) -> Void) throws -> DevScore
 }
 
 /// A prompt file's own dev set (`dev:`), scored by exact match or rank classification.
@@ -39,14 +39,19 @@ struct FileDevSet: DevSet {
         prompt.scoring == .rankChoices && !backend.capabilities.scoring ? backend.capabilities.scoringLimitation ?? "this backend cannot score choices" : nil
     }
 
-    func run(_ prompt: PromptFile, on backend: ModelBackend, shouldStop: () -> Bool, onItem: (EvalItemResult) -> Void) throws -> DevScore {
-        let evaluator = Evaluator(prompt: prompt, backend: backend)
+    /// Generative items run several at a time on the batched engine; results arrive in dev-set order.
+    func run(_ prompt: PromptFile, on backend: ModelBackend, shouldStop: @escaping @Sendable () -> Bool, onItem: (EvalItemResult) -> Void) throws -> DevScore {
+        var evaluator = Evaluator(prompt: prompt, backend: backend)
+        evaluator.shouldStop = shouldStop
         var correct = 0, done = 0
-        for (i, item) in items.enumerated() where !shouldStop() {
-            let r = try evaluator.evaluate(item, index: i)
-            if r.correct { correct += 1 }
-            done += 1
-            onItem(r)
+        do {
+            _ = try evaluator.run(items: items) { r in
+                if r.correct { correct += 1 }
+                done += 1
+                onItem(r)
+            }
+        } catch EngineError.cancelled where shouldStop() {
+            // Esc: the items finished so far stand, as "stopped early".
         }
         let accuracy = done > 0 ? Double(correct) / Double(done) * 100 : 0
         return DevScore(value: accuracy, items: done, summary: String(format: "%d/%d correct (%.1f%%)", correct, done, accuracy), unit: "%")
@@ -65,7 +70,7 @@ struct BigBenchDevSet: DevSet {
         return backend.capabilities.scoringApartLimitation
     }
 
-    func run(_ prompt: PromptFile, on backend: ModelBackend, shouldStop: () -> Bool, onItem: (EvalItemResult) -> Void) throws -> DevScore {
+    func run(_ prompt: PromptFile, on backend: ModelBackend, shouldStop: @escaping @Sendable () -> Bool, onItem: (EvalItemResult) -> Void) throws -> DevScore {
         var itemScores: [Double] = []
         do {
             let score = try live.run(prompt, model: BackendBigBenchModel(backend: backend), shouldStop: shouldStop) { r in

@@ -76,7 +76,16 @@ extension ExemplarEditor {
         guard !input.trimmingCharacters(in: .whitespaces).isEmpty else { host.notify("type a query first", .warning); return }
         guard start({ backend, queue in
             do {
-                let request = GenerationRequest(prompt: p.backendPrompt(query: input, on: backend), settings: p.sampling)
+                let evaluator = Evaluator(prompt: p, backend: backend)
+                let requests = evaluator.requests(for: DevItem(input: input))
+                if requests.count > 1 {
+                    // Self-consistency: the samples decode together; the editor shows each answer and the vote.
+                    let summaries = try backend.generateBatch(requests, parallel: requests.count, onToken: { _, _ in !stop.isRaised },
+                                                              onFinished: { _, _ in })
+                    queue.push(.sampled(summaries.map(\.text)))
+                    return
+                }
+                let request = requests[0]
                 let summary = try backend.generate(request) { e in
                     queue.push(.text(e.text))
                     return !stop.isRaised
@@ -183,6 +192,14 @@ extension ExemplarEditor {
             answer = prompt.extractor?.extract(summary.text)
             queryNote = "   (prompt tokens reused \(summary.reusedTokens), computed \(summary.computedTokens))"
             running = false
+        case .sampled(let texts):
+            let answers = texts.map { prompt.extractor?.extract($0) ?? "" }
+            let votes = Evaluator.vote(answers)
+            output = texts.enumerated().map { "sample \($0.offset + 1): \($0.element.trimmingCharacters(in: .whitespacesAndNewlines))" }
+                .joined(separator: "\n")
+            answer = votes.first?.answer
+            queryNote = "   (vote of \(texts.count) samples: " + votes.map { "\(Self.flat($0.answer))×\($0.count)" }.joined(separator: " ") + ")"
+            running = false
         case .item(let r):
             // Leave-one-out runs report progress only: their items are not the prompt's results.
             if var a = ablation, !a.finished {
@@ -231,6 +248,9 @@ extension ExemplarEditor {
             var line = TextLayout.styled(r.correct ? "✓ " : "✗ ", r.correct ? .probHigh : .probLow)
             line += TextLayout.styled("#\(r.index + 1) \(Self.flat(r.input)) → \(Self.flat(r.predicted))", .text)
             if !r.correct { line += TextLayout.styled(" (expected \(Self.flat(r.expected)))", .dim) }
+            if let votes = r.votes {
+                line += TextLayout.styled("  votes " + votes.map { "\(Self.flat($0.answer))×\($0.count)" }.joined(separator: " "), .dim)
+            }
             rows.append(line)
             guard let scores = r.choiceScores, !scores.isEmpty else { continue }
             let best = scores.indices.max { scores[$0].sumLogprob < scores[$1].sumLogprob }

@@ -7,6 +7,8 @@ public enum LibraryEvent {
     /// Text streamed by a query run.
     case text(String)
     case generated(GenerationSummary)
+    /// A self-consistency query run: every sample's text, in sample order.
+    case sampled([String])
     case item(EvalItemResult)
     /// A finished dev-set run, with the prompt tokens the KV cache served and those computed.
     case evaluated(DevScore, reused: Int, computed: Int)
@@ -20,7 +22,7 @@ public enum LibraryEvent {
     /// Whether this event ends the job.
     var isFinal: Bool {
         switch self {
-        case .generated, .evaluated, .ablated, .failed: return true
+        case .generated, .sampled, .evaluated, .ablated, .failed: return true
         case .text, .item, .ablationBaseline, .leftOut: return false
         }
     }
