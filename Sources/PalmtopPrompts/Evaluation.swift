@@ -19,6 +19,14 @@ public struct EvalItemResult: Sendable {
     public var firstSampleCorrect: Bool?
 }
 
+extension EvalItemResult {
+    /// An item result made outside this module (a BIG-bench query in the REPL).
+    public init(index: Int, input: String, expected: String, predicted: String, correct: Bool, generated: String?, choiceScores: [ChoiceScore]?) {
+        self.init(index: index, input: input, expected: expected, predicted: predicted, correct: correct, generated: generated,
+                  choiceScores: choiceScores, samples: nil, votes: nil, firstSampleCorrect: nil)
+    }
+}
+
 /// How many samples gave one (normalized) answer.
 public struct AnswerVote: Sendable, Equatable {
     public var answer: String

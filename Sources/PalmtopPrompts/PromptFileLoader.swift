@@ -21,9 +21,9 @@ extension PromptFile {
         return try parse(PromptFileLimits.readText(path), path: path)
     }
 
-    private static let topLevelKeys: Set<String> = ["name", "description", "model", "mode", "instruction", "template", "separator",
+    private static let topLevelKeys: Set<String> = ["name", "description", "model", "mode", "instruction", "instruction_separator", "template", "separator",
                                                      "query", "exemplars", "extractor", "sampling", "scoring", "choice_template", "dev",
-                                                     "self_consistency"]
+                                                     "self_consistency", "source"]
     private static let samplingKeys: Set<String> = ["temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n",
                                                     "presence_penalty", "frequency_penalty", "seed", "max_tokens", "stop", "order"]
 
@@ -139,11 +139,12 @@ extension PromptFile {
 
         return PromptFile(
             name: name, description: try string("description") ?? "", model: try string("model")!, mode: mode,
-            instruction: try string("instruction", required: false), template: template,
+            instruction: try string("instruction", required: false),
+            instructionSeparator: try string("instruction_separator", required: false), template: template,
             separator: try string("separator", required: false) ?? "\n\n", query: query, exemplars: exemplars,
             extractor: extractor, sampling: sampling, scoring: scoring,
             choiceTemplate: try string("choice_template", required: false) ?? " {choice}", selfConsistency: selfConsistency,
-            devPath: try string("dev", required: false), path: path)
+            devPath: try string("dev", required: false), source: try string("source", required: false), path: path)
     }
 
     static func placeholders(in template: String) -> Set<String> {

@@ -66,7 +66,8 @@ struct PromptFilePatcher {
             guard setScalar(key, new[keyPath: path], in: root) else { return false }
         }
         let optionals: [(String, String?, String?)] = [
-            ("instruction", old.instruction, new.instruction), ("dev", old.devPath, new.devPath),
+            ("instruction", old.instruction, new.instruction), ("instruction_separator", old.instructionSeparator, new.instructionSeparator),
+            ("dev", old.devPath, new.devPath), ("source", old.source, new.source),
             ("mode", old.mode.rawValue, new.mode.rawValue), ("scoring", old.scoring.rawValue, new.scoring.rawValue)]
         for (key, before, after) in optionals where before != after {
             if let after { guard setScalar(key, after, in: root) else { return false } } else { guard removeEntry(key) else { return false } }

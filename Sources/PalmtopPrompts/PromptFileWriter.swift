@@ -33,6 +33,7 @@ extension PromptFile {
         y += "description: \(q(description))\n"
         y += "model: \(model)\nmode: \(mode.rawValue)\n"
         if let instruction { y += "instruction: \(q(instruction))\n" }
+        if let instructionSeparator { y += "instruction_separator: \(q(instructionSeparator))\n" }
         y += "template: \(q(template))\nseparator: \(q(separator))\nquery: \(q(query))\n"
         y += "exemplars:" + (exemplars.isEmpty ? " []" : "") + "\n"
         for e in exemplars {
@@ -49,6 +50,7 @@ extension PromptFile {
         if scoring == .rankChoices { y += "choice_template: \(q(choiceTemplate))\n" }
         if let selfConsistency { y += "self_consistency:\n" + Self.selfConsistencyLines(selfConsistency).map { "  \($0)\n" }.joined() }
         if let devPath { y += "dev: \(q(devPath))\n" }
+        if let source { y += "source: \(q(source))\n" }
         return y
     }
 

@@ -91,6 +91,10 @@ public final class LocalBackend: ModelBackend, @unchecked Sendable {
         try session.promptLogprobs(model.encode(prompt), topN: topN)
     }
 
+    public func scoreApart(prompt: String, continuations: [String]) throws -> [Double] {
+        try session.scoreApart(prompt: prompt, continuations: continuations)
+    }
+
     public func cancel() { session.cancel(); batcher.cancel() }
     public func reset() { session.reset() }
 

@@ -43,6 +43,10 @@ public protocol ModelBackend: AnyObject, Sendable {
     func score(prompt: String, choices: [String], parseSpecial: Bool) throws -> [ChoiceScore]
     /// Each prompt token's log-probability given the tokens before it.
     func promptLogprobs(_ prompt: String, topN: Int) throws -> [PromptTokenScore]
+    /// BIG-bench's rank classification: each continuation's summed log-probability given exactly the
+    /// prompt's tokens, prompt and continuation tokenized apart (see `Session.scoreApart`). Throws the
+    /// reason where `capabilities.scoringApart` is false.
+    func scoreApart(prompt: String, continuations: [String]) throws -> [Double]
     /// Stops the running generation or scoring call (any thread).
     func cancel()
     /// Forgets the cache.
@@ -72,6 +76,13 @@ public struct BackendCapabilities: Sendable, Equatable {
     /// Prompt log-probabilities (`score`, `--echo`, rank classification); when false, `scoringLimitation` says why.
     public var scoring = true
     public var scoringLimitation: String?
+    /// Scoring a continuation tokenized apart from its prompt (BIG-bench's protocol): a server tokenizes
+    /// the text it is sent itself, so only the in-process engine can.
+    public var scoringApart = true
+    /// Why `scoringApart` is false, in one line.
+    public var scoringApartLimitation: String {
+        scoringLimitation ?? "BIG-bench's multiple choice scores each choice tokenized apart from the prompt, which only the in-process engine does (/backend local)"
+    }
     /// Sampling settings (SamplingSettings coding keys) the backend ignores.
     public var ignoredSettings: Set<String> = []
 
@@ -130,6 +141,11 @@ public struct BackendError: Error, CustomStringConvertible, Equatable {
 
 extension ModelBackend {
     public func score(prompt: String, choices: [String]) throws -> [ChoiceScore] { try score(prompt: prompt, choices: choices, parseSpecial: true) }
+
+    /// A server tokenizes the text it is sent, so it cannot score ids it did not tokenize itself.
+    public func scoreApart(prompt: String, continuations: [String]) throws -> [Double] {
+        throw BackendError(capabilities.scoringApartLimitation)
+    }
 
     /// Runs a generation to its end on the calling thread, handing each token to `onToken` there
     /// (false stops it) — for the CLI, dev-set runs and UI worker threads.

@@ -212,6 +212,48 @@ public final class Session: @unchecked Sendable {
     }
 }
 
+extension Session {
+    /// The tokens of a prompt given as plain text: special-token spellings are never parsed, and an
+    /// empty prompt is given the BOS token (or EOS) so a first token has something to be conditioned on.
+    public func plainTokens(_ prompt: String) -> [Int] {
+        let tokens = model.encode(prompt, parseSpecial: false)
+        if !tokens.isEmpty { return tokens }
+        let vocab = model.tokenizer
+        return [vocab.bosID ?? vocab.eosID ?? 0]
+    }
+
+    /// Each continuation's summed log-probability (in double precision) given exactly the prompt's
+    /// tokens: prompt and continuation are tokenized apart and the ids concatenated, as BIG-bench's
+    /// reference harness does, so a prompt ending in a space ("A: ") is not merged into the
+    /// continuation's first token the way `score` merges it. The prompt's KV cache is reused across
+    /// continuations; an empty continuation scores 0.
+    public func scoreApart(prompt: String, continuations: [String]) throws -> [Double] {
+        // A cancel is for the call running when it came, as in `generate`.
+        cancelled.store(false, ordering: .sequentiallyConsistent)
+        let context = plainTokens(prompt)
+        return try continuations.map { text in
+            let continuation = model.encode(text, parseSpecial: false, addBOS: false)
+            if continuation.isEmpty { return 0 }
+            let joint = context + continuation
+            var sum = 0.0
+            try prefill(joint, logits: .all, logitsFrom: context.count - 1) { i, row in
+                guard i >= context.count - 1, i + 1 < joint.count else { return }
+                sum += Double(row[joint[i + 1]]) - Self.logSumExp(row)
+            }
+            return sum
+        }
+    }
+
+    /// log Σ exp over a logit row, in double precision (the summed scores are compared across choices).
+    static func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Double {
+        var m = -Float.infinity
+        for v in row { m = max(m, v) }
+        var sum = 0.0
+        for v in row { sum += Foundation.exp(Double(v - m)) }
+        return Foundation.log(sum) + Double(m)
+    }
+}
+
 /// Sampling settings shared between a UI thread and a running generation, which reads them before
 /// every token. Writers replace the whole value; nil means "keep what the generation started with".
 public final class LiveSettings: @unchecked Sendable {
