@@ -14,6 +14,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Use only the first K exemplars (0 = zero-shot).") var shots: Int?
     @Option(help: "Worker threads.") var threads: Int = ThreadPool.defaultThreadCount
     @OptionGroup var remote: RemoteOptions
+    @OptionGroup var drafting: DraftOptions
     @Option(help: ArgumentHelp("Kernel path (as for generate).", valueName: "path")) var kernels: String?
     @Flag(help: "Print JSON lines (one per item, then a summary).") var json = false
     @Option(help: "BIG-bench: the metric to report (default: the task's preferred_score).") var metric: String?
@@ -32,7 +33,7 @@ struct Eval: ParsableCommand {
             if remote.url != nil { throw ValidationError("BIG-bench tasks run on the in-process engine only (not with --backend or PALMTOP_BACKEND)") }
             if let kernels { try KernelChoice.apply(kernels, from: "--kernels") }
             return try BigBenchEval(reference: String(prompt.dropFirst("bigbench:".count)), model: model, shots: shots ?? 0, limit: limit,
-                                    metric: metric, threads: threads, ctx: ctx, json: json).run()
+                                    metric: metric, threads: threads, ctx: ctx, json: json, draft: drafting.settings).run()
         }
         var file = try PromptFile.load(nameOrPath: prompt)
         if let shots {
@@ -47,6 +48,7 @@ struct Eval: ParsableCommand {
         } else {
             backend = LocalBackend(model: try Model(path: try ModelStore().resolve(model ?? file.model), threads: threads))
         }
+        try drafting.apply(to: backend)
         InterruptHandler.install(for: backend)
         let tty = isatty(STDERR_FILENO) != 0 && !json
         let summary = try Evaluator(prompt: file, backend: backend).run(items: items) { r in

@@ -50,6 +50,8 @@ public final class Session: @unchecked Sendable {
     public let contextLimit: Int
     /// Precision of prompt passes before generating (scoring and prompt log-probabilities are always exact).
     public var prefillPrecision: PrefillPrecision
+    /// Drafting for greedy generation (prompt lookup by default; `.off` decodes one token per pass).
+    public var draft = DraftSettings()
     public private(set) var cache: KVCache
     private let context: DecoderContext
     /// Tokens whose keys and values are in the cache, in order.
@@ -145,6 +147,8 @@ public final class Session: @unchecked Sendable {
         var chain = SamplerChain(settings)
         chain.prime(prompt)
         var stopper = StopMatcher(settings.stop)
+        var drafts = DraftQueue(draft)
+        var drafted = false
         var utf8 = UTF8Accumulator()
         var summary = GenerationSummary(stopReason: .maxTokens, promptTokens: prompt.count, reusedTokens: stats.reused,
                                         computedTokens: stats.computed, generatedTokens: 0, prefillSeconds: stats.seconds,
@@ -196,12 +200,12 @@ public final class Session: @unchecked Sendable {
             if !keepGoing { summary.stopReason = .cancelled; break }
             if summary.generatedTokens >= chain.settings.maxTokens { break }
             if cachedTokens.count >= contextLimit { summary.stopReason = .contextFull; break }
-            model.decoder.forward([id], cache: cache, context: context, logits: .last, precision: .exact) { _, row in last = Array(row) }
-            cache.advance(to: cachedTokens.count + 1)
-            // One-token passes are exact, so an exact prefix stays exact.
-            if exactPrefix == cachedTokens.count { exactPrefix += 1 }
-            cachedTokens.append(id)
+            // Drafts only pay when the chain is deterministic (greedy) and the next token is not forced.
+            let drafting = draft.mode != .none && chain.settings.temperature == 0 && summary.generatedTokens >= forced.count
+            drafted = drafted || drafting
+            last = extend(with: id, drafts: &drafts, drafting: drafting, limit: chain.settings.maxTokens - summary.generatedTokens - 1)
         }
+        if drafted { summary.draft = drafts.stats }
         if summary.stopReason != .stop && summary.stopReason != .eos {
             let rest = utf8.flush()
             let tail = stopper.feed(rest).emit + stopper.flush()
@@ -209,6 +213,27 @@ public final class Session: @unchecked Sendable {
         }
         summary.decodeSeconds = firstTokenTime.map { Date().timeIntervalSince($0) } ?? Date().timeIntervalSince(decodeStart)
         return summary
+    }
+
+    /// Appends the chosen token `id` to the cache and returns the logit row after it: a row verified
+    /// ahead when `id` is the draft that row assumed (its keys and values are already stored), else
+    /// from one pass over `id` and the drafts proposed after it (at most `limit`), which are verified
+    /// for the next calls. Every pass is exact, as one-token decoding is.
+    private func extend(with id: Int, drafts: inout DraftQueue, drafting: Bool, limit: Int) -> [Float] {
+        let position = cachedTokens.count
+        if exactPrefix == position { exactPrefix += 1 }
+        cachedTokens.append(id)
+        if let row = drafts.row(after: id) {
+            cache.advance(to: position + 1)
+            return row
+        }
+        let guesses = drafting ? drafts.propose(after: cachedTokens, limit: min(limit, contextLimit - position - 1)) : []
+        var rows: [[Float]] = []
+        model.decoder.forward([id] + guesses, cache: cache, context: context, logits: guesses.isEmpty ? .last : .all,
+                              precision: .exact) { _, row in rows.append(Array(row)) }
+        cache.advance(to: position + 1)
+        if !guesses.isEmpty { drafts.verified(guesses, rows: Array(rows.dropFirst())) }
+        return rows[0]
     }
 
     /// Each prompt token's log-probability given its prefix (the first token has none).
