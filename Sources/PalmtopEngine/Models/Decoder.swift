@@ -151,7 +151,12 @@ public final class Decoder: @unchecked Sendable {
     /// positions, so contiguous chunks would leave one core idle. A fast prompt pass first copies the
     /// positions the batch sees to bf16 (`packKeysAndValues`) and attends with bf16 products.
     private func attention(_ ctx: DecoderContext, layer: Int, sliding: Bool, tokens T: Int, start: Int, cache: KVCache) {
-        if T == 1 { decodeAttention(ctx, layer: layer, sliding: sliding, position: start, cache: cache); return }
+        // A few tokens at exact precision (verifying drafts) attend one at a time as decoding does, so
+        // with the matrix products' per-token kernel (MatrixOps) their rows equal decoding's bit for bit.
+        if T == 1 || (ctx.ops.precision == .exact && T <= MatrixOps.exactMatvecTokens) {
+            for t in 0..<T { decodeAttention(ctx, layer: layer, sliding: sliding, position: start + t, token: t, cache: cache) }
+            return
+        }
         let c = config
         let groups = c.headCount / c.kvHeadCount
         let window = sliding ? c.slidingWindow ?? Int.max : Int.max
@@ -203,18 +208,19 @@ public final class Decoder: @unchecked Sendable {
         }
     }
 
-    /// Attention for one decoded token. Each KV head's positions are cut into one run per thread at key
+    /// Attention for one decoded token (row `token` of the batch). Each KV head's positions are cut into one run per thread at key
     /// block boundaries, so every cached byte is read once and both cores stream equal shares whatever
     /// the number of KV heads (one for Gemma, where splitting heads made both cores read the whole cache;
     /// three for SmolLM2, where whole heads split 2:1). The runs' softmaxes are then merged exactly.
-    private func decodeAttention(_ ctx: DecoderContext, layer: Int, sliding: Bool, position: Int, cache: KVCache) {
+    private func decodeAttention(_ ctx: DecoderContext, layer: Int, sliding: Bool, position: Int, token: Int, cache: KVCache) {
         let c = config, groups = c.headCount / c.kvHeadCount, threads = pool.threadCount, dim = c.headDim
         let window = sliding ? c.slidingWindow ?? Int.max : Int.max
         let from = window == Int.max ? 0 : max(0, position - window + 1)
         let blocksSpanned = position / 16 - from / 16 + 1, runs = min(threads, blocksSpanned)
         // Run r covers positions bounds[r] ..< bounds[r + 1]; every run after the first starts at a block.
         let bounds = [from] + (1..<runs).map { (from / 16 + blocksSpanned * $0 / runs) * 16 } + [position + 1]
-        let q = ctx.q, att = ctx.att, scores = ctx.scores, partialOut = ctx.partialOut, partialStats = ctx.partialStats
+        let q = ctx.q + token * c.qDim, att = ctx.att + token * c.qDim, scores = ctx.scores, partialOut = ctx.partialOut
+        let partialStats = ctx.partialStats
         let units = c.kvHeadCount * runs
         pool.runParts { part in
             for u in stride(from: part, to: units, by: threads) {

@@ -10,7 +10,7 @@ public struct PromptLookup: Sendable, Equatable {
     /// Most draft tokens proposed at once.
     public var maxDraft: Int
 
-    public init(ngramMin: Int = 2, ngramMax: Int = 4, maxDraft: Int = 8) {
+    public init(ngramMin: Int = 2, ngramMax: Int = 4, maxDraft: Int = 7) {
         self.ngramMin = ngramMin
         self.ngramMax = ngramMax
         self.maxDraft = maxDraft
