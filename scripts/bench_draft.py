@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prompt-lookup drafting against plain greedy decoding, and llama.cpp beside them.
 
-For each default model and each generative library prompt (plus the copy prompt code-rename), runs
+For each default model and each generative library prompt (plus the copy prompt record-to-json), runs
 `palmtop bench --draft prompt-lookup --draft-prompt P --draft-items N --json`, which generates the
 prompt's first N dev items greedily, without drafting and with it, in one process (tok/s after each
 reply's first token, mean ± sd over the repetitions; the acceptance rate; whether the outputs agree).
@@ -25,7 +25,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PALMTOP = os.path.join(ROOT, ".build", "release", "palmtop")
-PROMPTS = ["code-rename", "code-complete", "translate-en-fr", "closed-book-qa", "antonyms", "arithmetic-cot"]
+PROMPTS = ["record-to-json", "code-complete", "translate-en-fr", "closed-book-qa", "antonyms", "arithmetic-cot"]
 MODELS = ["gemma-3-270m", "smollm2-135m-instruct"]
 PORT = 18431
 
@@ -64,7 +64,7 @@ class LlamaServer:
 
     def __init__(self, model_path):
         self.proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "test_server.py"), model_path, str(PORT), "4096"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("ready"):
             sys.exit("llama.cpp server did not start")

@@ -33,6 +33,9 @@ struct DraftBenchmark {
             backend.draft = mode
             var tokens = 0, seconds = 0.0, texts: [String] = [], stats = DraftStats()
             for input in inputs {
+                // Each reply from a cold cache, so the two runs see the same prompt passes (a fast pass over
+                // a reused prefix's suffix rounds differently from one over the whole prompt).
+                backend.reset()
                 let summary = try backend.generate(GenerationRequest(prompt: prompt.backendPrompt(query: input, on: backend), settings: settings,
                                                                      topN: 1)) { _ in true }
                 tokens += summary.generatedTokens

@@ -44,9 +44,12 @@ struct DraftQueue {
     let settings: DraftSettings
     private(set) var stats = DraftStats()
     private var ahead: [(draft: Int, row: [Float])] = []
-    /// Drafts proposed after a rejection are shorter (halved each time, down to 1) and grow back by
-    /// doubling after a fully accepted pass, so text that stops repeating its context costs little.
+    /// Drafts proposed after a rejection are shorter (halved each time) and grow back by doubling after
+    /// a fully accepted pass; at 0, drafting pauses for `pause` tokens before trying one token again,
+    /// so text that does not repeat its context (translation, short answers) costs little.
     private var length: Int
+    private var paused = 0
+    static let pause = 8
 
     init(_ settings: DraftSettings) {
         self.settings = settings
@@ -58,18 +61,24 @@ struct DraftQueue {
         guard let next = ahead.first else { return nil }
         guard next.draft == token else {
             ahead.removeAll()
-            length = max(length / 2, 1)
+            length /= 2
             return nil
         }
         ahead.removeFirst()
         stats.accepted += 1
-        if ahead.isEmpty { length = min(length * 2, settings.lookup.maxDraft) }
+        if ahead.isEmpty { length = min(max(length * 2, 1), settings.lookup.maxDraft) }
         return next.row
     }
 
     /// Drafts to verify after `context` (which ends with the token just chosen), at most `limit`.
-    func propose(after context: [Int], limit: Int) -> [Int] {
+    mutating func propose(after context: [Int], limit: Int) -> [Int] {
         guard settings.mode == .promptLookup else { return [] }
+        if length == 0 {
+            paused += 1
+            guard paused >= Self.pause else { return [] }
+            paused = 0
+            length = 1
+        }
         return settings.lookup.propose(after: context, limit: min(limit, length))
     }
 
