@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prompt-lookup drafting against plain greedy decoding, and llama.cpp beside them.
 
-For each default model and each generative library prompt (plus the copy prompt record-to-json), runs
+For each default model and each generative library prompt (plus the copy prompts fix-typo and record-to-json), runs
 `palmtop bench --draft prompt-lookup --draft-prompt P --draft-items N --json`, which generates the
 prompt's first N dev items greedily, without drafting and with it, in one process (tok/s after each
 reply's first token, mean ± sd over the repetitions; the acceptance rate; whether the outputs agree).
@@ -10,7 +10,7 @@ from the same prompt token ids on the original Q4 GGUF file, greedy, with the sa
 stop sequences; its tok/s is the sum of `timings.predicted_n` over the sum of `predicted_ms`.
 
 Run it on a quiet machine, holding the build lock:
-    flock /tmp/palmtop-swift.lock scripts/bench_draft.py [--items 8] [--repetitions 3] > table.md
+    flock /tmp/palmtop-swift.lock scripts/bench_draft.py [--items 8] [--repetitions 3] [--prompts a,b] > table.md
 Prints a Markdown table.
 """
 import argparse
@@ -25,7 +25,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PALMTOP = os.path.join(ROOT, ".build", "release", "palmtop")
-PROMPTS = ["record-to-json", "code-complete", "translate-en-fr", "closed-book-qa", "antonyms", "arithmetic-cot"]
+PROMPTS = ["fix-typo", "record-to-json", "code-complete", "translate-en-fr", "closed-book-qa", "antonyms", "arithmetic-cot"]
 MODELS = ["gemma-3-270m", "smollm2-135m-instruct"]
 PORT = 18431
 
@@ -99,6 +99,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=8)
     ap.add_argument("--repetitions", type=int, default=3)
+    ap.add_argument("--prompts", default=",".join(PROMPTS), help="comma-separated library prompts (default: all of the table's)")
     args = ap.parse_args()
     cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
     print(f"Measured {time.strftime('%Y-%m-%d')} on {cpu}, 2 threads, with `scripts/bench_draft.py --items {args.items} "
@@ -109,7 +110,7 @@ def main():
     for model in MODELS:
         server = LlamaServer(os.path.expanduser(f"~/.cache/palmtop/models/{model}.gguf"))
         try:
-            for name in PROMPTS:
+            for name in args.prompts.split(","):
                 prompt, items = load(name)
                 items = items[:args.items]
                 o = json.loads(palmtop("bench", "-m", model, "--threads", "2", "-p", "16", "-n", "4", "-r", str(args.repetitions),
