@@ -18,8 +18,9 @@ struct Chat: ParsableCommand {
     func run() throws {
         // Checked before loading the model, so a pipe fails at once.
         guard isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0 else { throw TerminalError.notATerminal }
+        try drafting.refuse(server: modelOptions.remote.url)
         let backend = try modelOptions.open()
-        try drafting.apply(to: backend)
+        drafting.apply(to: backend)
         let remote = modelOptions.remote, ctx = modelOptions.ctx
         // `/backend URL` connects like --backend, with the same key and timeout; it picks the server's first model.
         let connect: @Sendable (String) throws -> ModelBackend = { url in

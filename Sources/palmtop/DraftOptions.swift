@@ -26,13 +26,16 @@ struct DraftOptions: ParsableArguments {
                              lookup: PromptLookup(ngramMin: min(defaults.ngramMin, draftNgram), ngramMax: draftNgram, maxDraft: draftMax))
     }
 
-    /// Sets the drafting of an in-process backend; asking a server for drafting is refused, since it
-    /// would silently do nothing there (the default, and `none`, are fine anywhere).
-    func apply(to backend: ModelBackend) throws {
-        if let local = backend as? LocalBackend {
-            local.draft = settings
-        } else if draft == .promptLookup {
+    /// Asking a server for drafting is refused before connecting, since it would silently do nothing
+    /// there (the default, and `none`, are fine anywhere).
+    func refuse(server url: String?) throws {
+        if url != nil && draft == .promptLookup {
             throw ValidationError("--draft prompt-lookup runs in-process only; a server decodes by itself (leave --draft out with --backend)")
         }
+    }
+
+    /// Sets the drafting of an in-process backend (a server has none).
+    func apply(to backend: ModelBackend) {
+        (backend as? LocalBackend)?.draft = settings
     }
 }

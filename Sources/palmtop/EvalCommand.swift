@@ -27,6 +27,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        try drafting.refuse(server: remote.url)
         if prompt.hasPrefix("bigbench:") {
             if data != nil { throw ValidationError("--data does not apply to BIG-bench tasks") }
             // BIG-bench scores a target tokenized apart from its prompt; a server tokenizes text itself.
@@ -48,7 +49,7 @@ struct Eval: ParsableCommand {
         } else {
             backend = LocalBackend(model: try Model(path: try ModelStore().resolve(model ?? file.model), threads: threads))
         }
-        try drafting.apply(to: backend)
+        drafting.apply(to: backend)
         InterruptHandler.install(for: backend)
         let tty = isatty(STDERR_FILENO) != 0 && !json
         let summary = try Evaluator(prompt: file, backend: backend).run(items: items) { r in

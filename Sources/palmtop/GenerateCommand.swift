@@ -29,6 +29,7 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
+        try drafting.refuse(server: modelOptions.remote.url)
         var settings = sampling.settings
         var text: String
         var library: PromptFile?
@@ -41,7 +42,7 @@ struct Generate: ParsableCommand {
             guard !text.isEmpty else { throw ValidationError("the prompt is empty") }
         }
         let backend = try modelOptions.open(fallback: library?.model ?? ModelOptions.defaultModel)
-        try drafting.apply(to: backend)
+        drafting.apply(to: backend)
         let request: BackendPrompt
         if let library, let input {
             request = library.backendPrompt(query: input, on: backend)
