@@ -72,11 +72,10 @@ final class SpeculativeDecodingTests: XCTestCase {
             XCTAssertNil(plain.summary.draft, "no drafting, no statistics")
             let drafted = try generate(session, prompt, settings, draft: DraftSettings())
             assertSame(plain, drafted, name)
-            // Verified rows come from the same kernels as one-token decoding, so they should agree exactly.
-            let largest = zip(plain.events, drafted.events).map { abs($0.logprob - $1.logprob) }.max() ?? 0
-            print("draft: largest logprob difference on \(name): \(largest)")
+            // Verified rows come from the same kernels as one-token decoding: they agree exactly.
+            XCTAssertEqual(drafted.events.map(\.logprob), plain.events.map(\.logprob), "\(name): bit-identical rows")
             let stats = try XCTUnwrap(drafted.summary.draft)
-            XCTAssertGreaterThan(stats.accepted, 10, "\(name): the copied line is drafted and accepted")
+            XCTAssertGreaterThan(stats.accepted, 5, "\(name): the copied line is drafted and accepted")
             XCTAssertLessThanOrEqual(stats.accepted, stats.proposed)
             XCTAssertLessThan(stats.passes, drafted.summary.generatedTokens, "\(name): fewer passes than tokens")
             // The cache holds exactly the accepted tokens, with the keys and values plain decoding made:
