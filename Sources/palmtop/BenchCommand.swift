@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
     @Option(name: .shortAndLong, help: "Repetitions after one warm-up run (mean ± standard deviation reported).") var repetitions: Int = 5
     @OptionGroup var drafting: DraftOptions
     @Option(help: "With --draft prompt-lookup: the library prompt whose first dev items are generated greedily, with and without drafting.")
-    var draftPrompt = "record-to-json"
+    var draftPrompt = "fix-typo"
     @Option(help: "With --draft prompt-lookup: how many of its dev items.") var draftItems = 4
     @Flag(help: "Print JSON.") var json = false
 
