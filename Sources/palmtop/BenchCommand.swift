@@ -15,6 +15,10 @@ struct Bench: ParsableCommand {
     @Option(name: [.customShort("b"), .customLong("batch")],
             help: "Also decode this many sequences together (continuous batching) and report aggregate and per-sequence tokens/s.")
     var batch: Int?
+    @OptionGroup var drafting: DraftOptions
+    @Option(help: "With --draft prompt-lookup: the library prompt whose first dev items are generated greedily, with and without drafting.")
+    var draftPrompt = "fix-typo"
+    @Option(help: "With --draft prompt-lookup: how many of its dev items.") var draftItems = 4
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -23,6 +27,7 @@ struct Bench: ParsableCommand {
         guard depth >= 0 else { throw ValidationError("--depth must not be negative") }
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
         if let batch, !(1...64).contains(batch) { throw ValidationError("--batch must be between 1 and 64") }
+        guard draftItems >= 1 else { throw ValidationError("--draft-items must be at least 1") }
     }
 
     func run() throws {
@@ -88,15 +93,19 @@ struct Bench: ParsableCommand {
         let bandwidth = Double(model.decoder.weights.bytesPerToken) * tg / 1e9
         // Matrix products of the layers only (attention and the last position's output row excluded).
         let gemmRate = 2 * Double(model.decoder.weights.layerWeightCount) * pp / 1e9
+        let draft = drafting.draft == .promptLookup
+            ? try DraftBenchmark(promptName: draftPrompt, items: draftItems, repetitions: repetitions, draft: drafting.settings)
+                .run(model: model, contextLimit: modelOptions.ctx)
+            : nil
         let rss = residentBytes()
         if json {
             var o: [String: Any] = ["model": model.name, "threads": modelOptions.threads, "kernels": KernelPath.current, "prefill": modelOptions.prefill.rawValue,
-                            "load_seconds": model.loadSeconds, "dequantize_seconds": model.dequantizeSeconds,
-                            "prompt_tokens": promptTokens, "gen_tokens": generateTokens, "depth": depth, "repetitions": prefill.count,
-                            "prefill_tokens_per_s": pp, "prefill_stddev": ppSD, "decode_tokens_per_s": tg, "decode_stddev": tgSD,
-                            "decode_gb_s": bandwidth, "prefill_matmul_gflop_s": gemmRate,
-                            "prefix_reuse_s": reuseSeconds, "prefix_reused": stats.reused, "prefix_computed": stats.computed,
-                            "cold_prefill_s": Double(promptTokens) / pp, "rss_bytes": rss,
+                                    "load_seconds": model.loadSeconds, "dequantize_seconds": model.dequantizeSeconds,
+                                    "prompt_tokens": promptTokens, "gen_tokens": generateTokens, "depth": depth, "repetitions": prefill.count,
+                                    "prefill_tokens_per_s": pp, "prefill_stddev": ppSD, "decode_tokens_per_s": tg, "decode_stddev": tgSD,
+                                    "decode_gb_s": bandwidth, "prefill_matmul_gflop_s": gemmRate,
+                                    "prefix_reuse_s": reuseSeconds, "prefix_reused": stats.reused, "prefix_computed": stats.computed,
+                                    "cold_prefill_s": Double(promptTokens) / pp, "rss_bytes": rss,
                                     "vocab_load_s": tokenizerFigures.load, "encode_mb_s": tokenizerFigures.megabytesPerSecond]
             if let batch {
                 o["batch"] = batch
@@ -104,6 +113,13 @@ struct Bench: ParsableCommand {
                 o["batch_decode_stddev"] = batchedSD
                 o["batch_decode_per_sequence_tokens_per_s"] = batchedTG / Double(batch)
                 o["batch_speedup"] = tg > 0 ? batchedTG / tg : 0
+            }
+            if let draft {
+                o["draft"] = ["prompt": draftPrompt, "items": draftItems, "generated_tokens": draft.generatedTokens,
+                              "plain_tokens_per_s": draft.plain.mean, "plain_stddev": draft.plain.deviation,
+                              "tokens_per_s": draft.drafted.mean, "stddev": draft.drafted.deviation, "speedup": draft.speedup,
+                              "acceptance_rate": draft.stats.acceptanceRate, "proposed": draft.stats.proposed,
+                              "accepted": draft.stats.accepted, "passes": draft.stats.passes, "identical_output": draft.identical]
             }
             JSONLine.print(o)
             return
@@ -118,6 +134,13 @@ struct Bench: ParsableCommand {
                                                                   batchedTG, batchedSD, batchedTG / Double(batch), tg > 0 ? batchedTG / tg : 0))
         }
         print(String(format: "prefix reuse %.3f s for %d new tokens after %d reused (cold prefill %.3f s)", reuseSeconds, stats.computed, stats.reused, Double(promptTokens) / pp))
+        if let draft {
+            print(String(format: "greedy       %.1f ± %.1f tok/s plain, %.1f ± %.1f prompt-lookup (%.2f×) on %@ (%d items, %d tokens)",
+                         draft.plain.mean, draft.plain.deviation, draft.drafted.mean, draft.drafted.deviation, draft.speedup, draftPrompt,
+                         draftItems, draft.generatedTokens))
+            print(String(format: "draft        acceptance %.2f (%d of %d draft tokens, %d passes), output %@", draft.stats.acceptanceRate,
+                         draft.stats.accepted, draft.stats.proposed, draft.stats.passes, draft.identical ? "identical" : "DIFFERS"))
+        }
         print(String(format: "resident     %.0f MB", Double(rss) / 1e6))
         print(String(format: "tokenizer    vocabulary %.0f ms, encode %.2f MB/s on one core", tokenizerFigures.load * 1000, tokenizerFigures.megabytesPerSecond))
     }

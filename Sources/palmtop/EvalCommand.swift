@@ -20,6 +20,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Self-consistency sampling temperature (default: the prompt's, else \(SelfConsistency.defaultTemperature)).")
     var sampleTemperature: Float?
     @OptionGroup var remote: RemoteOptions
+    @OptionGroup var drafting: DraftOptions
     @Option(help: ArgumentHelp("Kernel path (as for generate).", valueName: "path")) var kernels: String?
     @Flag(help: "Print JSON lines (one per item, then a summary).") var json = false
     @Option(help: "BIG-bench: the metric to report (default: the task's preferred_score).") var metric: String?
@@ -35,6 +36,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        try drafting.refuse(server: remote.url)
         if prompt.hasPrefix("bigbench:") {
             if data != nil { throw ValidationError("--data does not apply to BIG-bench tasks") }
             if samples != nil { throw ValidationError("--samples does not apply to BIG-bench tasks (they are scored greedily, as BIG-bench scores them)") }
@@ -42,7 +44,7 @@ struct Eval: ParsableCommand {
             if remote.url != nil { throw ValidationError("BIG-bench tasks run on the in-process engine only (not with --backend or PALMTOP_BACKEND)") }
             if let kernels { try KernelChoice.apply(kernels, from: "--kernels") }
             return try BigBenchEval(reference: String(prompt.dropFirst("bigbench:".count)), model: model, shots: shots ?? 0, limit: limit,
-                                    metric: metric, threads: threads, ctx: ctx, json: json).run()
+                                    metric: metric, threads: threads, ctx: ctx, json: json, draft: drafting.settings).run()
         }
         var file = try PromptFile.load(nameOrPath: prompt)
         if let shots {
@@ -57,6 +59,7 @@ struct Eval: ParsableCommand {
         } else {
             backend = LocalBackend(model: try Model(path: try ModelStore().resolve(model ?? file.model), threads: threads))
         }
+        drafting.apply(to: backend)
         InterruptHandler.install(for: backend)
         let tty = isatty(STDERR_FILENO) != 0 && !json
         var selfConsistency = file.selfConsistency

@@ -9,6 +9,7 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var drafting: DraftOptions
     @Option(name: .shortAndLong, help: "The prompt text.") var prompt: String?
     @Option(help: "Read the prompt from a file ('-' for stdin).") var promptFile: String?
     @Option(help: "Render this prompt-library prompt with --input instead of --prompt.") var promptLib: String?
@@ -32,6 +33,7 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
+        try drafting.refuse(server: modelOptions.remote.url)
         var settings = sampling.settings
         var text: String
         var library: PromptFile?
@@ -44,6 +46,7 @@ struct Generate: ParsableCommand {
             guard !text.isEmpty else { throw ValidationError("the prompt is empty") }
         }
         let backend = try modelOptions.open(fallback: library?.model ?? ModelOptions.defaultModel)
+        drafting.apply(to: backend)
         let request: BackendPrompt
         if let library, let input {
             request = library.backendPrompt(query: input, on: backend)
@@ -86,10 +89,14 @@ struct Generate: ParsableCommand {
         case .text:
             StandardOutput.write("\n")
         case .jsonl:
-            JSONLine.print(["done": true, "stop_reason": summary.stopReason.rawValue, "prompt_tokens": summary.promptTokens,
-                            "generated_tokens": summary.generatedTokens, "text": summary.text,
-                            "prefill_tokens_per_s": summary.prefillTokensPerSecond, "decode_tokens_per_s": summary.decodeTokensPerSecond,
-                            "time_to_first_token_s": summary.prefillSeconds, "backend": backend.location, "model": backend.modelName])
+            var done: [String: Any] = ["done": true, "stop_reason": summary.stopReason.rawValue, "prompt_tokens": summary.promptTokens,
+                                       "generated_tokens": summary.generatedTokens, "text": summary.text,
+                                       "prefill_tokens_per_s": summary.prefillTokensPerSecond, "decode_tokens_per_s": summary.decodeTokensPerSecond,
+                                       "time_to_first_token_s": summary.prefillSeconds, "backend": backend.location, "model": backend.modelName]
+            if let d = summary.draft {
+                done["draft"] = ["proposed": d.proposed, "accepted": d.accepted, "passes": d.passes, "acceptance_rate": d.acceptanceRate]
+            }
+            JSONLine.print(done)
         }
         if summary.stopReason == .cancelled { throw ExitCode(130) }
     }

@@ -29,6 +29,11 @@ public final class LocalBackend: ModelBackend, @unchecked Sendable {
         get { session.prefillPrecision }
         set { session.prefillPrecision = newValue; batcher.prefillPrecision = newValue }
     }
+    /// Drafting for greedy replies (prompt lookup unless switched off); set it between generations.
+    public var draft: DraftSettings {
+        get { session.draft }
+        set { session.draft = newValue }
+    }
 
     public func tokens(for prompt: BackendPrompt) -> [Int]? {
         switch prompt {
@@ -98,5 +103,9 @@ public final class LocalBackend: ModelBackend, @unchecked Sendable {
     public func cancel() { session.cancel(); batcher.cancel() }
     public func reset() { session.reset() }
 
-    public func makeSibling() -> ModelBackend { LocalBackend(model: model, contextLimit: contextLimit, prefill: prefillPrecision) }
+    public func makeSibling() -> ModelBackend {
+        let sibling = LocalBackend(model: model, contextLimit: contextLimit, prefill: prefillPrecision)
+        sibling.draft = draft
+        return sibling
+    }
 }

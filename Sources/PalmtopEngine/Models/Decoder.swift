@@ -206,6 +206,13 @@ package final class Decoder: @unchecked Sendable {
     /// positions the batch sees to bf16 (`packKeysAndValues`) and attends with bf16 products.
     /// The batch's tokens are activation rows `row ..< row + T`.
     private func attention(_ ctx: DecoderContext, layer: Int, sliding: Bool, row: Int, tokens T: Int, start: Int, cache: KVCache) {
+        // A few tokens at exact precision (verifying drafts) attend one at a time as decoding does, so
+        // with the matrix products' per-token kernel (MatrixOps) their rows equal decoding's bit for bit.
+        if ctx.ops.precision == .exact && T <= MatrixOps.exactMatvecTokens {
+            decodeAttention(ctx, layer: layer, sliding: sliding, rows: Array(row..<row + T), positions: Array(start..<start + T),
+                            caches: Array(repeating: cache, count: T))
+            return
+        }
         let c = config
         let groups = c.headCount / c.kvHeadCount
         let window = sliding ? c.slidingWindow ?? Int.max : Int.max

@@ -50,6 +50,8 @@ public final class Session: @unchecked Sendable {
     public let contextLimit: Int
     /// Precision of prompt passes before generating (scoring and prompt log-probabilities are always exact).
     public var prefillPrecision: PrefillPrecision
+    /// Drafting for greedy generation (prompt lookup by default; `.off` decodes one token per pass).
+    public var draft = DraftSettings()
     package private(set) var cache: KVCache
     private let context: DecoderContext
     /// Tokens whose keys and values are in the cache, in order.
@@ -143,6 +145,8 @@ public final class Session: @unchecked Sendable {
         var last: [Float] = []
         let stats = try prefill(prompt, logits: .last) { _, row in last = Array(row) }
         var reply = ReplyBuilder(settings: settings, prompt: prompt, forced: forced, topN: topN, tokenizer: model.tokenizer, prefill: stats)
+        var drafts = DraftQueue(draft)
+        var drafted = false
         let decodeStart = Date()
         var firstTokenTime: Date?
         var reason = StopReason.maxTokens
@@ -158,13 +162,36 @@ public final class Session: @unchecked Sendable {
             if !keepGoing { reason = .cancelled; break }
             if reply.reachedLimit { break }
             if cachedTokens.count >= contextLimit { reason = .contextFull; break }
-            model.decoder.forward([event.id], cache: cache, context: context, logits: .last, precision: .exact) { _, row in last = Array(row) }
-            cache.advance(to: cachedTokens.count + 1)
-            // One-token passes are exact, so an exact prefix stays exact.
-            if exactPrefix == cachedTokens.count { exactPrefix += 1 }
-            cachedTokens.append(event.id)
+            // Drafts only pay when the chain is deterministic (greedy) and the next token is not forced.
+            let drafting = draft.mode != .none && reply.chain.settings.temperature == 0 && reply.summary.generatedTokens >= forced.count
+            drafted = drafted || drafting
+            last = extend(with: event.id, drafts: &drafts, drafting: drafting,
+                          limit: reply.chain.settings.maxTokens - reply.summary.generatedTokens - 1)
         }
-        return reply.finish(reason, decodeSeconds: firstTokenTime.map { Date().timeIntervalSince($0) } ?? Date().timeIntervalSince(decodeStart))
+        var summary = reply.finish(reason, decodeSeconds: firstTokenTime.map { Date().timeIntervalSince($0) } ?? Date().timeIntervalSince(decodeStart))
+        if drafted { summary.draft = drafts.stats }
+        return summary
+    }
+
+    /// Appends the chosen token `id` to the cache and returns the logit row after it: a row verified
+    /// ahead when `id` is the draft that row assumed (its keys and values are already stored), else
+    /// from one pass over `id` and the drafts proposed after it (at most `limit`), which are verified
+    /// for the next calls. Every pass is exact, as one-token decoding is.
+    private func extend(with id: Int, drafts: inout DraftQueue, drafting: Bool, limit: Int) -> [Float] {
+        let position = cachedTokens.count
+        if exactPrefix == position { exactPrefix += 1 }
+        cachedTokens.append(id)
+        if let row = drafts.row(after: id) {
+            cache.advance(to: position + 1)
+            return row
+        }
+        let guesses = drafting ? drafts.propose(after: cachedTokens, limit: min(limit, contextLimit - position - 1)) : []
+        var rows: [[Float]] = []
+        model.decoder.forward([id] + guesses, cache: cache, context: context, logits: guesses.isEmpty ? .last : .all,
+                              precision: .exact) { _, row in rows.append(Array(row)) }
+        cache.advance(to: position + 1)
+        if !guesses.isEmpty { drafts.verified(guesses, rows: Array(rows.dropFirst())) }
+        return rows[0]
     }
 
     /// Each prompt token's log-probability given its prefix (the first token has none).

@@ -69,6 +69,10 @@ package struct MatrixOps {
     package let pool: ThreadPool
     package var precision: PrefillPrecision = .exact
 
+    /// Exact passes over at most this many tokens use the matrix × vector kernel per token: below it,
+    /// the 16-token bf16 GEMM (two products per weight when exact) does more work than the reads cost.
+    static let exactMatvecTokens = Int(PK_MATVEC_MAX_TOKENS)
+
     /// One matrix product of a batch: every row of `w` times every token into `y` ([tokens][w.rows]).
     private typealias Job = (w: BF16Matrix, y: UnsafeMutablePointer<Float>)
 
@@ -88,15 +92,22 @@ package struct MatrixOps {
     private func run(_ jobs: [Job], _ x: UnsafePointer<Float>, tokens: Int, scratch: ActivationScratch) {
         guard let cols = jobs.first?.w.cols else { return }
         precondition(jobs.allSatisfy { $0.w.cols == cols })
-        if tokens == 1 {
+        if tokens == 1 || (precision == .exact && tokens <= Self.exactMatvecTokens) {
             // Decode streams weights from memory: two contiguous halves keep each core's reads sequential.
+            // A few tokens at exact precision (verifying drafted tokens) take the matrix × vector kernel
+            // for several tokens: each weight still comes from memory once, nothing is padded to the
+            // GEMM's 16-token groups, and every output is bit-identical to one-token decoding's.
             var starts = [0]
             for j in jobs { starts.append(starts.last! + j.w.rows) }
             pool.parallelFor(starts.last!, grain: 64) { range in
                 for (i, job) in jobs.enumerated() {
                     let a = max(range.lowerBound, starts[i]) - starts[i], b = min(range.upperBound, starts[i + 1]) - starts[i]
                     guard a < b else { continue }
-                    pk_matvec_bf16(job.w.storage, x, job.y, Int64(a), Int64(b), Int64(cols))
+                    if tokens == 1 {
+                        pk_matvec_bf16(job.w.storage, x, job.y, Int64(a), Int64(b), Int64(cols))
+                    } else {
+                        pk_matvec_bf16_tokens(job.w.storage, x, job.y, Int64(job.w.rows), Int64(a), Int64(b), Int64(tokens), Int64(cols))
+                    }
                 }
             }
             return
