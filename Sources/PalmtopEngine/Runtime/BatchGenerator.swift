@@ -117,6 +117,8 @@ public final class BatchGenerator: @unchecked Sendable {
             var outcomes: [(ended: StopReason?, keepGoing: Bool)] = []
             model.decoder.forward(batch, context: context, precision: .exact) { i, _, row in
                 active[i].cache.advance(to: active[i].cache.count + 1)
+                // As a session: no token is sampled that the context has no room to hold.
+                if active[i].cache.count >= contextLimit { outcomes.append((.contextFull, true)); return }
                 let (event, ended) = active[i].reply.next(row, position: active[i].cache.count)
                 active[i].next = event.id
                 outcomes.append((ended, onToken(active[i].job, event)))
