@@ -1,6 +1,7 @@
 // Matrix × vector (decode): one row at a time, which measured best for streaming weights from memory.
 #include "ckernels.h"
 #include "internal.h"
+#include <stdlib.h>
 #include <string.h>
 #include <math.h>
 
@@ -88,70 +89,89 @@ static void matvec_avx512(const uint16_t *w, const float *x, float *y, int64_t r
     }
 }
 
-__attribute__((target("avx512f,avx512bw,avx512bf16")))
-static void matvec_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, float *y, int64_t r0, int64_t r1, int64_t cols) {
-    for (int64_t r = r0; r < r1; r++) {
-        const uint16_t *row = w + r * cols;
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-        int64_t k = 0;
-        for (; k + 128 <= cols; k += 128) {
-            __m512i w0 = _mm512_loadu_si512(row + k), w1 = _mm512_loadu_si512(row + k + 32);
-            __m512i w2 = _mm512_loadu_si512(row + k + 64), w3 = _mm512_loadu_si512(row + k + 96);
-            a0 = dp(dp(a0, _mm512_loadu_si512(xh + k), w0), _mm512_loadu_si512(xl + k), w0);
-            a1 = dp(dp(a1, _mm512_loadu_si512(xh + k + 32), w1), _mm512_loadu_si512(xl + k + 32), w1);
-            a2 = dp(dp(a2, _mm512_loadu_si512(xh + k + 64), w2), _mm512_loadu_si512(xl + k + 64), w2);
-            a3 = dp(dp(a3, _mm512_loadu_si512(xh + k + 96), w3), _mm512_loadu_si512(xl + k + 96), w3);
-        }
-        for (; k < cols; k += 32) {
-            __mmask32 m = cols - k >= 32 ? 0xFFFFFFFFu : ((1u << (cols - k)) - 1);
-            __m512i wv = _mm512_maskz_loadu_epi16(m, row + k);
-            a0 = dp(dp(a0, _mm512_maskz_loadu_epi16(m, xh + k), wv), _mm512_maskz_loadu_epi16(m, xl + k), wv);
-        }
-        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-    }
-}
-
-// A few tokens at once (verifying drafted tokens): each weight row is loaded once for up to four
-// tokens, and each token keeps its own four accumulators in exactly matvec_avx512bf16's order, so its
-// outputs equal the one-token kernel's bit for bit while the products of different tokens overlap
-// (one token alone waits on its chains of dependent products once the row is in cache).
+// ---- AVX512-BF16: activations split into bf16 halves (hi + lo ≈ x to ~1e-6), two products per weight ----
+//
+// Every output, for one token or many, is one accumulator fed the row's 32-weight chunks in order, the
+// hi product then the lo product of each, and summed across its lanes at the end. Because the order is
+// fixed per output, decoding several tokens at once (batched sequences, drafted tokens) gives every
+// token exactly the numbers of decoding it alone. What changes with the token count is only how many
+// outputs share a loaded chunk: one token streams a row at a time, which keeps the hardware prefetcher
+// on one stream (measured: four or eight rows at once read 7.8–8.6 GB/s from memory against 15.8 for
+// one, on a Zen 4); several tokens take a tile of rows × tokens so each loaded weight chunk and each
+// loaded activation chunk feed several products, as in a GEMM (in cache, eight tokens: 3.0 products/ns
+// with two rows × eight tokens against 2.2 with one row × four, the loads being the limit).
 __attribute__((target("avx512f,avx512bw,avx512bf16"), always_inline))
-static inline void matvec_tokens_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, int64_t ldx, float *y,
-                                            int64_t ldy, int64_t r0, int64_t r1, const int T, int64_t cols) {
-    for (int64_t r = r0; r < r1; r++) {
-        const uint16_t *row = w + r * cols;
-        __m512 a[4][4];
-        for (int t = 0; t < T; t++)
-            for (int i = 0; i < 4; i++) a[t][i] = _mm512_setzero_ps();
-        int64_t k = 0;
-        for (; k + 128 <= cols; k += 128) {
-            __m512i wv[4];
-            for (int i = 0; i < 4; i++) wv[i] = _mm512_loadu_si512(row + k + 32 * i);
-            for (int t = 0; t < T; t++)
-                for (int i = 0; i < 4; i++)
-                    a[t][i] = dp(dp(a[t][i], _mm512_loadu_si512(xh + t * ldx + k + 32 * i), wv[i]),
-                                 _mm512_loadu_si512(xl + t * ldx + k + 32 * i), wv[i]);
+static inline void matvec_tile_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, int64_t ldx, float *y,
+                                          int64_t ldy, int64_t r, const int R, const int T, int64_t cols, int64_t ahead) {
+    __m512 a[8][8];
+    for (int i = 0; i < R; i++)
+        for (int t = 0; t < T; t++) a[i][t] = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + 32 <= cols; k += 32) {
+        __m512i wv[8];
+        for (int i = 0; i < R; i++) {
+            wv[i] = _mm512_loadu_si512(w + (r + i) * cols + k);
+            // A tile of many tokens takes long enough per row that the hardware prefetcher falls behind.
+            if (ahead) _mm_prefetch((const char *)(w + (r + i + ahead) * cols + k), _MM_HINT_T0);
         }
-        for (; k < cols; k += 32) {
-            __mmask32 m = cols - k >= 32 ? 0xFFFFFFFFu : ((1u << (cols - k)) - 1);
-            __m512i wv = _mm512_maskz_loadu_epi16(m, row + k);
-            for (int t = 0; t < T; t++)
-                a[t][0] = dp(dp(a[t][0], _mm512_maskz_loadu_epi16(m, xh + t * ldx + k), wv), _mm512_maskz_loadu_epi16(m, xl + t * ldx + k), wv);
+        for (int t = 0; t < T; t++) {
+            __m512i h = _mm512_loadu_si512(xh + t * ldx + k), l = _mm512_loadu_si512(xl + t * ldx + k);
+            for (int i = 0; i < R; i++) a[i][t] = dp(dp(a[i][t], h, wv[i]), l, wv[i]);
         }
-        for (int t = 0; t < T; t++)
-            y[t * ldy + r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a[t][0], a[t][1]), _mm512_add_ps(a[t][2], a[t][3])));
     }
+    if (k < cols) {
+        __mmask32 m = (1u << (cols - k)) - 1;
+        __m512i wv[8];
+        for (int i = 0; i < R; i++) wv[i] = _mm512_maskz_loadu_epi16(m, w + (r + i) * cols + k);
+        for (int t = 0; t < T; t++) {
+            __m512i h = _mm512_maskz_loadu_epi16(m, xh + t * ldx + k), l = _mm512_maskz_loadu_epi16(m, xl + t * ldx + k);
+            for (int i = 0; i < R; i++) a[i][t] = dp(dp(a[i][t], h, wv[i]), l, wv[i]);
+        }
+    }
+    for (int i = 0; i < R; i++)
+        for (int t = 0; t < T; t++) y[t * ldy + r + i] = _mm512_reduce_add_ps(a[i][t]);
 }
 
+// Rows r0..r1 for T ≤ 8 tokens: tiles of R rows (16 accumulators at most), the last rows one at a time.
+// Prefetching 4 rows ahead measured 10.1 ms against 22.6 without for 65536 × 640 and eight tokens.
+#define PK_TILES(R, T, ahead)                                                                                                   \
+    do {                                                                                                                        \
+        int64_t r = r0;                                                                                                         \
+        for (; r + (R) <= r1; r += (R)) matvec_tile_avx512bf16(w, xh, xl, ldx, y, ldy, r, R, T, cols, ahead);                   \
+        for (; r < r1; r++) matvec_tile_avx512bf16(w, xh, xl, ldx, y, ldy, r, 1, T, cols, 0);                                    \
+    } while (0)
+
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
-static void matvec_group_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, int64_t ldx, float *y, int64_t ldy,
-                                    int64_t r0, int64_t r1, int T, int64_t cols) {
+static void matvec_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, int64_t ldx, float *y, int64_t ldy,
+                              int64_t r0, int64_t r1, int T, int64_t cols) {
     switch (T) {
-    case 1: matvec_tokens_avx512bf16(w, xh, xl, ldx, y, ldy, r0, r1, 1, cols); break;
-    case 2: matvec_tokens_avx512bf16(w, xh, xl, ldx, y, ldy, r0, r1, 2, cols); break;
-    case 3: matvec_tokens_avx512bf16(w, xh, xl, ldx, y, ldy, r0, r1, 3, cols); break;
-    default: matvec_tokens_avx512bf16(w, xh, xl, ldx, y, ldy, r0, r1, 4, cols); break;
+    case 1: PK_TILES(1, 1, 0); break;
+    case 2: PK_TILES(8, 2, 0); break;
+    case 3: PK_TILES(4, 3, 0); break;
+    case 4: PK_TILES(4, 4, 4); break;
+    case 5: PK_TILES(2, 5, 4); break;
+    case 6: PK_TILES(2, 6, 4); break;
+    case 7: PK_TILES(2, 7, 4); break;
+    default: PK_TILES(2, 8, 4); break;
     }
+}
+#undef PK_TILES
+
+// The split halves of a pass's activations: per thread, grown to the largest pass seen (at most
+// PK_MATVEC_MAX_TOKENS × 16384 × 2 halves, 512 KB), so a pass allocates nothing once warm.
+static _Thread_local uint16_t *split_buffer;
+static _Thread_local int64_t split_capacity;
+
+static uint16_t *split_halves(const float *x, int64_t tokens, int64_t cols) {
+    int64_t n = tokens * cols;
+    if (n > split_capacity) {
+        free(split_buffer);
+        split_buffer = aligned_alloc(64, (size_t)(2 * n * 2 + 63) & ~(size_t)63);
+        split_capacity = split_buffer ? n : 0;
+        if (!split_buffer) return NULL;
+    }
+    for (int64_t t = 0; t < tokens; t++) pk_split_bf16(x + t * cols, split_buffer + t * cols, split_buffer + n + t * cols, cols);
+    return split_buffer;
 }
 
 #endif
@@ -159,14 +179,12 @@ static void matvec_group_avx512bf16(const uint16_t *w, const uint16_t *xh, const
 void pk_matvec_bf16_tokens(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
                            int64_t cols) {
 #if defined(__x86_64__)
-    if (pk_current_path() == PK_PATH_AVX512BF16 && tokens <= PK_MATVEC_MAX_TOKENS && cols <= 2048) {
-        uint16_t xh[PK_MATVEC_MAX_TOKENS * 2048], xl[PK_MATVEC_MAX_TOKENS * 2048];
-        for (int64_t t = 0; t < tokens; t++) pk_split_bf16(x + t * cols, xh + t * cols, xl + t * cols, cols);
-        for (int64_t t = 0; t < tokens; t += 4) {
-            int n = tokens - t < 4 ? (int)(tokens - t) : 4;
-            matvec_group_avx512bf16(w, xh + t * cols, xl + t * cols, cols, y + t * ldy, ldy, r0, r1, n, cols);
+    if (pk_current_path() == PK_PATH_AVX512BF16 && tokens <= PK_MATVEC_MAX_TOKENS && cols <= 16384) {
+        const uint16_t *halves = split_halves(x, tokens, cols);
+        if (halves) {
+            matvec_avx512bf16(w, halves, halves + tokens * cols, cols, y, ldy, r0, r1, (int)tokens, cols);
+            return;
         }
-        return;
     }
 #endif
     // Elsewhere the one-token kernel per token, over blocks of rows that stay in cache between tokens.
@@ -181,12 +199,13 @@ void pk_matvec_bf16(const uint16_t *w, const float *x, float *y, int64_t r0, int
 #if defined(__x86_64__)
     case PK_PATH_AVX512BF16:
         if (cols <= 16384) {
-            uint16_t xh[cols], xl[cols];
-            pk_split_bf16(x, xh, xl, cols);
-            matvec_avx512bf16(w, xh, xl, y, r0, r1, cols);
-        } else {
-            matvec_avx512(w, x, y, r0, r1, cols);
+            const uint16_t *halves = split_halves(x, 1, cols);
+            if (halves) {
+                matvec_avx512bf16(w, halves, halves + cols, cols, y, 0, r0, r1, 1, cols);
+                break;
+            }
         }
+        matvec_avx512(w, x, y, r0, r1, cols);
         break;
     case PK_PATH_AVX2: matvec_avx2(w, x, y, r0, r1, cols); break;
 #elif defined(__aarch64__)

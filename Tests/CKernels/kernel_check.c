@@ -157,6 +157,29 @@ static void test_matvec(void) {
     }
 }
 
+// Several tokens at once (batched decoding, drafted tokens) give each token exactly the one-token
+// kernel's numbers, bit for bit, on every path: every token count, ragged rows and widths.
+static void test_matvec_tokens(void) {
+    const int64_t shapes[][2] = {{1, 1}, {5, 7}, {37, 31}, {19, 33}, {9, 100}, {40, 640}, {11, 2100}, {3, 16385}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int64_t rows = shapes[s][0], cols = shapes[s][1], r0 = rows > 2 ? 1 : 0;
+        uint16_t *w = random_bf16(rows * cols);
+        float *x = random_f32(PK_MATVEC_MAX_TOKENS * cols, 3);
+        for (int p = 0; p < path_count; p++) {
+            use(paths[p]);
+            for (int64_t tokens = 1; tokens <= PK_MATVEC_MAX_TOKENS; tokens++) {
+                float *one = filled(tokens * rows, -7), *many = filled(tokens * rows, -7);
+                for (int64_t t = 0; t < tokens; t++) pk_matvec_bf16(w, x + t * cols, one + t * rows, r0, rows, cols);
+                pk_matvec_bf16_tokens(w, x, many, rows, r0, rows, tokens, cols);
+                check(memcmp(one, many, (size_t)(tokens * rows) * sizeof(float)) == 0, "matvec of %lld tokens %lldx%lld equals one token's, bit for bit",
+                      (long long)tokens, (long long)rows, (long long)cols);
+                free(one); free(many);
+            }
+        }
+        free(w); free(x);
+    }
+}
+
 // ---- matrix × matrix (prefill) ----
 
 // One shape on every path: rows [r0, r1) of y (ldy = rows + 3, canaries elsewhere) for `tokens` tokens.
@@ -441,6 +464,7 @@ int main(void) {
     test_paths();
     test_split();
     test_matvec();
+    test_matvec_tokens();
     test_matmul();
     test_attention();
     test_attention_bf16();
