@@ -74,6 +74,20 @@ final class LiveServerTests: XCTestCase {
         }
     }
 
+    /// A sequential eval sends each request after the last one ended, on the connection pool (this
+    /// server closes the connection after every stream, while its headers promise keep-alive); run
+    /// concurrently at the default parallelism, every item gets the same greedy reply.
+    func testSequentialAndConcurrentEvalGiveTheSameReplies() throws {
+        let one = try CLIRun.run(["eval", "antonyms", "--backend", try url(), "--parallel", "1", "--json"])
+        let many = try CLIRun.run(["eval", "antonyms", "--backend", try url(), "--json"])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertEqual(many.status, 0, many.stderr)
+        let items = { (r: CLIRun) in r.stdout.split(separator: "\n").map(self.json).dropLast().map { $0["generated"] as? String } }
+        XCTAssertGreaterThan(items(one).count, 8, "more items than the default parallelism, so lanes take a second request too")
+        XCTAssertEqual(items(many), items(one))
+        XCTAssertEqual(json(one.stdout.split(separator: "\n").last ?? "")["parallel"] as? Int, 1)
+    }
+
     func testEveryCommandWorksWithTheBackend() throws {
         let backend = try url()
         let models = try CLIRun.run(["models", "--backend", backend, "--json"])
