@@ -112,7 +112,9 @@ final class RemoteHTTP: Sendable {
                 }
                 wait -= 0.5
             }
-            if wait > 0 { try await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
+            if wait > 0 {
+                do { try await Task.sleep(nanoseconds: UInt64(wait * 1e9)) } catch { throw EngineError.cancelled }
+            }
         }
     }
 
