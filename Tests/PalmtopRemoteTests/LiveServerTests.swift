@@ -88,6 +88,37 @@ final class LiveServerTests: XCTestCase {
         XCTAssertEqual(json(one.stdout.split(separator: "\n").last ?? "")["parallel"] as? Int, 1)
     }
 
+    /// BIG-bench over the server, on the small tasks written for the tests (Tests/Fixtures/bigbench/store):
+    /// a generative task runs; a multiple-choice one stops before its first query with the line
+    /// `score` gives, since this server cannot return prompt log-probabilities.
+    func testBigBenchGenerativeTasksRunOnTheServerAndMultipleChoiceSaysWhyNot() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("palmtop-bb-remote-\(getpid())")
+        try? FileManager.default.removeItem(at: home)
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        try FileManager.default.createSymbolicLink(at: home.appendingPathComponent("bigbench"),
+                                                   withDestinationURL: TestSupport.fixture("bigbench/store"))
+        let environment = ["PALMTOP_HOME": home.path]
+        let r = try CLIRun.run(["eval", "bigbench:palmtop_test_opposites", "--shots", "2", "--limit", "3", "--backend", try url(), "--json"],
+                               environment: environment)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(json)
+        XCTAssertEqual(lines.count, 4, r.stdout)
+        for item in lines.dropLast() {
+            XCTAssertEqual((item["prompt"] as? String)?.components(separatedBy: "\nA: ").count, 4, "two shots and the query")
+            XCTAssertNotNil((item["output"] as? [String: Any])?["raw"] as? String, "\(item)")
+        }
+        let summary = lines.last ?? [:]
+        XCTAssertEqual(summary["items"] as? Int, 3)
+        XCTAssertEqual(summary["metric"] as? String, "exact_str_match")
+        XCTAssertTrue(summary["prompt_tokens_reused"] is NSNull, "a server does not say what its cache served")
+        let choice = try CLIRun.run(["eval", "bigbench:palmtop_test_choice", "--backend", try url(), "--json"], environment: environment)
+        XCTAssertEqual(choice.status, 1, choice.stderr)
+        XCTAssertEqual(choice.stdout, "", "no query ran")
+        XCTAssertEqual(choice.stderr.split(separator: "\n").count, 1, choice.stderr)
+        XCTAssertTrue(choice.stderr.contains("refuses echo"), choice.stderr)
+    }
+
     func testEveryCommandWorksWithTheBackend() throws {
         let backend = try url()
         let models = try CLIRun.run(["models", "--backend", backend, "--json"])
