@@ -119,6 +119,27 @@ final class LiveServerTests: XCTestCase {
         XCTAssertTrue(choice.stderr.contains("refuses echo"), choice.stderr)
     }
 
+    /// `bench --backend`: prefill and decode through the server in local bench's JSON shape, null for
+    /// what only the in-process engine can measure. Figures are not checked (a shared machine), only
+    /// that they are there.
+    func testBenchThroughTheServer() throws {
+        let r = try CLIRun.run(["bench", "--backend", try url(), "-r", "1", "-p", "32", "-n", "8", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = json(Substring(r.stdout))
+        XCTAssertEqual(o["prompt_tokens"] as? Int, 32)
+        XCTAssertEqual(o["repetitions"] as? Int, 1)
+        for key in ["prefill_tokens_per_s", "decode_tokens_per_s", "time_to_first_token_s"] {
+            XCTAssertGreaterThan(o[key] as? Double ?? 0, 0, "\(key): \(r.stdout)")
+        }
+        for key in ["load_seconds", "decode_gb_s", "prefix_reused", "rss_bytes"] { XCTAssertTrue(o[key] is NSNull, "\(key): \(r.stdout)") }
+        let table = try CLIRun.run(["bench", "--backend", try url(), "-r", "1", "-p", "16", "-n", "4"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("tg4 ") && table.stdout.contains("n/a"), table.stdout)
+        let depth = try CLIRun.run(["bench", "--backend", try url(), "--depth", "8"])
+        XCTAssertEqual(depth.status, 1)
+        XCTAssertEqual(depth.stderr.split(separator: "\n").count, 1, depth.stderr)
+    }
+
     func testEveryCommandWorksWithTheBackend() throws {
         let backend = try url()
         let models = try CLIRun.run(["models", "--backend", backend, "--json"])
