@@ -96,6 +96,11 @@ def main():
         models("vllm")] + [{"path": "/tokenize", "status": 429, "body": {"error": {"message": "Too many requests"}}}] * 3)
     w("retry-succeeds", "A 503 then an answer: the idempotent request is retried and succeeds.", [
         models("vllm"), {"path": "/tokenize", "status": 503, "body": {"detail": "warming up"}}, {"path": "/tokenize", "body": {"tokens": [1, 2, 3]}}])
+    w("closes-then-answers", "The connection closes before an answer, twice (a stale pooled connection), then the answer: "
+      "the idempotent request is sent again and succeeds.", [
+        models("vllm"), {"path": "/tokenize", "close": True}, {"path": "/tokenize", "close": True}, {"path": "/tokenize", "body": {"tokens": [1, 2, 3]}}])
+    w("always-closes", "Every request after the model list closes the connection without an answer: retried, then reported.", [
+        models("sglang")] + [{"path": "/v1/completions", "close": True}] * 3)
     w("truncated-stream", "A stream that stops without [DONE].", [models("sglang"), {"path": "/v1/completions", "sse": [ok]}])
     w("malformed-json", "A stream chunk that is not JSON.", [models("sglang"), {"path": "/v1/completions", "sse": [ok, "{\"choices\": [{\"text\": "]}])
     w("dies-mid-stream", "The connection drops in the middle of a reply.", [

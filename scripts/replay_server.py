@@ -7,7 +7,7 @@ mid-reply, an answer that never comes).
 Usage: scripts/replay_server.py PORT [RECORDINGS_DIR]  (default Tests/Fixtures/remote)
 Each recording NAME.json is served under http://127.0.0.1:PORT/NAME: a list of exchanges
 {"path", "status", "body"} (or "sse": [data lines] for a stream, "sse_raw": text sent as it is,
-"cut_after": bytes then close, "hang": true), answered in order for requests to matching paths.
+"cut_after": bytes then close, "close": true for no answer at all, "hang": true), answered in order for requests to matching paths.
 A request for /v1/models starts the recording over. Prints "ready PORT" when listening.
 """
 import json
@@ -54,6 +54,11 @@ class Handler(BaseHTTPRequestHandler):
         ex = next_exchange(name, path)
         if ex is None:
             self.send_json(404, {"error": {"message": f"recording {name} has no more exchanges for {path}"}})
+            return
+        if ex.get("close"):
+            # No answer at all: the connection goes, as a stale keep-alive connection's does.
+            self.close_connection = True
+            self.connection.shutdown(2)
             return
         if ex.get("hang"):
             time.sleep(3600)

@@ -120,6 +120,10 @@ public struct BigBenchRunner {
     /// How many queries the run has; throws the one-line problem if the run cannot go ahead.
     public func itemCount() throws -> Int { try plan().reduce(0) { $0 + $1.queries.count } }
 
+    /// Whether some leaf of the run is multiple choice, which needs a backend that can score
+    /// (`BackendCapabilities.scoringApart`); throws the one-line problem as `itemCount` does.
+    public func scoresChoices() throws -> Bool { try plan().contains { Self.isChoiceMetric($0.metric) } }
+
     static func isChoiceMetric(_ m: String) -> Bool { m == "multiple_choice_grade" || m == "calibration_multiple_choice_brier_score" }
 
     /// Evaluates every query, calling `onItem` as each finishes.

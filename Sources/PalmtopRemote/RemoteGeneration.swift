@@ -66,10 +66,12 @@ struct RemoteGeneration {
         var parser = SSEParser()
         var finished = false
         do {
-            let stream = try await backend.http.stream(path, json: json)
-            reading: for try await buffer in stream {
-                for event in parser.feed(buffer.readableBytesView) {
-                    if event.data == "[DONE]" { finished = true; break reading }
+            let stream = try await backend.http.stream(path, json: json, closing: server.closesStreams)
+            // The body is read to its end, past [DONE] (the server ends it right after): a body left
+            // unread cancels the request, which closes a connection the server would have kept alive.
+            for try await buffer in stream {
+                for event in parser.feed(buffer.readableBytesView) where !finished {
+                    if event.data == "[DONE]" { finished = true; continue }
                     let chunk = try decodeChunk(event.data)
                     if let prompt = chunk.usage?.prompt_tokens { summary.promptTokens = prompt; summary.computedTokens = prompt }
                     guard let choice = chunk.choices.first else { continue }
@@ -89,7 +91,7 @@ struct RemoteGeneration {
                 summary.stopReason = .cancelled
                 return timed(summary, start: start, firstToken: firstToken)
             }
-            throw RemoteHTTP.transportError(error, base: backend.http.base, timeout: backend.http.timeout)
+            throw RemoteHTTP.transportError(error, base: backend.http.base, timeout: backend.http.timeout, midReply: true)
         }
         if Task.isCancelled {
             summary.stopReason = .cancelled

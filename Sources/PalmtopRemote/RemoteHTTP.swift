@@ -39,10 +39,11 @@ final class RemoteHTTP: Sendable {
         return c
     }
 
-    private func request(_ path: String, method: HTTPMethod, body: Data?) -> HTTPClientRequest {
+    private func request(_ path: String, method: HTTPMethod, body: Data?, closing: Bool = false) -> HTTPClientRequest {
         var r = HTTPClientRequest(url: base + path)
         r.method = method
         r.headers.add(name: "Accept", value: "application/json, text/event-stream")
+        if closing { r.headers.add(name: "Connection", value: "close") }
         if let apiKey, !apiKey.isEmpty { r.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
         if let body {
             r.headers.add(name: "Content-Type", value: "application/json")
@@ -51,48 +52,79 @@ final class RemoteHTTP: Sendable {
         return r
     }
 
-    /// The body of a successful response; 429 and 5xx are retried (three tries, 0.5 s then 1 s
-    /// apart) when the request is `idempotent`.
+    /// The body of a successful response. An `idempotent` request is sent again after a 429 or 5xx
+    /// (three tries, 0.5 s then 1 s apart), or when its connection closed before any answer came.
     func send(_ path: String, method: HTTPMethod = .POST, json: Data? = nil, idempotent: Bool) async throws -> Data {
-        var attempt = 0
-        while true {
-            attempt += 1
-            let (status, data) = try await oneLine {
-                let response = try await client.execute(request(path, method: method, body: json), deadline: .distantFuture)
-                return (response.status, Data(try await response.body.collect(upTo: 256 << 20).readableBytesView))
-            }
-            if (200..<300).contains(status.code) { return data }
-            if idempotent && attempt < 3 && (status.code == 429 || status.code >= 500) {
-                try await Task.sleep(nanoseconds: UInt64(500_000_000 * attempt))
-                continue
-            }
-            throw Self.statusError(status, body: data, path: path, base: base)
+        try await exchange(path, retrying: idempotent) {
+            let response = try await client.execute(request(path, method: method, body: json), deadline: .distantFuture)
+            let data = Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+            guard (200..<300).contains(response.status.code) else { throw StatusFailure(status: response.status, body: data) }
+            return data
         }
     }
 
-    /// Opens a streamed POST; the status is checked before the events are read.
-    func stream(_ path: String, json: Data) async throws -> HTTPClientResponse.Body {
-        try await oneLine {
-            let response = try await client.execute(request(path, method: .POST, body: json), deadline: .distantFuture)
+    /// Opens a streamed POST; the status is checked before the events are read, and the caller reads
+    /// the body to its end (a body left unread cancels the request and closes its connection).
+    /// `closing` asks for the connection to be closed after this response instead of pooled, for a
+    /// server that closes it anyway (see `ServerKind.closesStreams`). Sent again only when its
+    /// connection closed before the response head: nothing of a reply had come, and a completion
+    /// changes nothing on the server, so asking again neither loses nor repeats anything.
+    func stream(_ path: String, json: Data, closing: Bool) async throws -> HTTPClientResponse.Body {
+        try await exchange(path, retrying: true, statuses: false) {
+            let response = try await client.execute(request(path, method: .POST, body: json, closing: closing), deadline: .distantFuture)
             guard (200..<300).contains(response.status.code) else {
                 let body = (try? await response.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
-                throw Self.statusError(response.status, body: body, path: path, base: base)
+                throw StatusFailure(status: response.status, body: body)
             }
             return response.body
         }
     }
 
-    /// Runs a request, turning transport failures into one line and cancellation into `cancelled`.
-    private func oneLine<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let e as BackendError {
-            throw e
-        } catch is CancellationError {
-            throw EngineError.cancelled
-        } catch {
-            throw Self.transportError(error, base: base, timeout: timeout)
+    /// A response whose status is not a success, before it becomes a `BackendError`.
+    private struct StatusFailure: Error {
+        let status: HTTPResponseStatus
+        let body: Data
+        var retriable: Bool { status.code == 429 || status.code >= 500 }
+    }
+
+    /// Runs one request up to three times while `retrying` allows (a connection closed before the
+    /// answer always; 429 and 5xx when `statuses`), then turns what failed into one line and
+    /// cancellation into `cancelled`. A closed connection is retried at once the first time (the
+    /// connection was stale, not the server busy); a status after a back-off.
+    private func exchange<T>(_ path: String, retrying: Bool, statuses: Bool = true, _ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            var wait = 0.5 * Double(attempt)
+            do {
+                return try await body()
+            } catch let failure as StatusFailure {
+                guard retrying && statuses && failure.retriable && attempt < 3 else {
+                    throw Self.statusError(failure.status, body: failure.body, path: path, base: base)
+                }
+            } catch let e as BackendError {
+                throw e
+            } catch is CancellationError {
+                throw EngineError.cancelled
+            } catch {
+                guard retrying && Self.closedBeforeAnswer(error) && attempt < 3 && !Task.isCancelled else {
+                    throw Self.transportError(error, base: base, timeout: timeout)
+                }
+                wait -= 0.5
+            }
+            if wait > 0 {
+                do { try await Task.sleep(nanoseconds: UInt64(wait * 1e9)) } catch { throw EngineError.cancelled }
+            }
         }
+    }
+
+    /// The connection closed under a request before its response head: the server closed a pooled
+    /// connection (or restarted), so the same request on a new connection may well succeed.
+    static func closedBeforeAnswer(_ error: Error) -> Bool {
+        if let e = error as? HTTPClientError { return e == .remoteConnectionClosed }
+        if let e = error as? ChannelError { return e == .ioOnClosedChannel || e == .eof || e == .alreadyClosed }
+        if let e = error as? IOError { return e.errnoCode == ECONNRESET || e.errnoCode == EPIPE }
+        return false
     }
 
     static func statusError(_ status: HTTPResponseStatus, body: Data, path: String, base: String) -> BackendError {
@@ -109,11 +141,14 @@ final class RemoteHTTP: Sendable {
         }
     }
 
-    static func transportError(_ error: Error, base: String, timeout: Double) -> BackendError {
+    /// One line for a transport failure; `midReply`: it broke a response whose body was being read.
+    static func transportError(_ error: Error, base: String, timeout: Double, midReply: Bool = false) -> BackendError {
+        if closedBeforeAnswer(error) {
+            return BackendError("\(base) closed the connection \(midReply ? "in the middle of a reply" : "before answering") (did the server stop?)")
+        }
         if let e = error as? HTTPClientError {
             if e == .readTimeout { return BackendError("\(base) sent nothing for \(Int(timeout)) s (raise --timeout for a slow server)") }
             if e == .connectTimeout { return BackendError("cannot connect to \(base): timed out") }
-            if e == .remoteConnectionClosed { return BackendError("\(base) closed the connection before answering (did the server stop?)") }
             if e == .invalidURL || e == .emptyHost || e == .emptyScheme {
                 return BackendError("\(base) is not a valid server URL (e.g. http://127.0.0.1:8080)")
             }

@@ -57,6 +57,13 @@ public enum ServerKind: String, Sendable {
         }
     }
 
+    /// The server closes the connection after every streamed response although its headers promise
+    /// keep-alive (llama.cpp's server, as the xllamacpp 2026.10 build does: `Keep-Alive: timeout=5,
+    /// max=100`, no `Connection: close`, then a FIN). A pooled connection is then dead by the time the
+    /// next request goes out on it, and a request that follows at once races the FIN ("I/O on closed
+    /// channel"); asking to close the connection ourselves keeps it out of the pool.
+    var closesStreams: Bool { self == .llamaCpp }
+
     /// Most alternatives per token asked for (vLLM's default `--max-logprobs`; OpenAI's limit).
     var maxTopLogprobs: Int { 20 }
 

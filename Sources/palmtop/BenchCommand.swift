@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import PalmtopEngine
 
-/// `palmtop bench`: load time, prefill and decode speed, and prefix reuse, in the llama-bench style.
+/// `palmtop bench`: load time, prefill and decode speed, and prefix reuse, in the llama-bench style;
+/// with `--backend`, prefill and decode through the server (`RemoteBenchmark`).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure load, prefill (pp) and decode (tg) speed.")
 
@@ -31,11 +32,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        // bench times this process's kernels; a server's speed is its own (scripts/bench_remote.py
-        // measures Palmtop's overhead on one).
-        if modelOptions.remote.url != nil {
-            throw ValidationError("bench measures the in-process engine, not a server (scripts/bench_remote.py times one through Palmtop)")
-        }
+        if modelOptions.remote.url != nil { return try runRemote() }
         let tokenizerFigures = try measureTokenizer()
         let model = try modelOptions.load()
         let session = Session(model: model, contextLimit: max(modelOptions.ctx, depth + promptTokens + generateTokens + 8),
@@ -143,6 +140,43 @@ struct Bench: ParsableCommand {
         }
         print(String(format: "resident     %.0f MB", Double(rss) / 1e6))
         print(String(format: "tokenizer    vocabulary %.0f ms, encode %.2f MB/s on one core", tokenizerFigures.load * 1000, tokenizerFigures.megabytesPerSecond))
+    }
+
+    /// Through a server: prefill and decode as a client sees them; what only this process can measure
+    /// (load, kernels, bandwidth, prefix reuse, memory, the tokenizer) is null in JSON and n/a in the table.
+    private func runRemote() throws {
+        if depth > 0 { throw ValidationError("--depth applies to the in-process engine only (a server keeps its own cache)") }
+        if batch != nil { throw ValidationError("--batch applies to the in-process engine only (a server batches concurrent requests itself)") }
+        try drafting.refuse(server: modelOptions.remote.url)
+        let backend = try modelOptions.open()
+        let r = try RemoteBenchmark(backend: backend, promptTokens: promptTokens, generateTokens: generateTokens, repetitions: repetitions).run()
+        let (pp, ppSD) = meanAndDeviation(r.prefill), (tg, tgSD) = meanAndDeviation(r.decode)
+        let (ttft, ttftSD) = meanAndDeviation(r.firstToken)
+        let generated = Double(r.generated.reduce(0, +)) / Double(max(r.generated.count, 1))
+        if json {
+            let none = NSNull()
+            let o: [String: Any] = ["model": backend.modelName, "backend": backend.location, "threads": none, "kernels": none, "prefill": none,
+                                    "load_seconds": none, "dequantize_seconds": none,
+                                    "prompt_tokens": r.promptTokens, "gen_tokens": generateTokens, "depth": 0, "repetitions": r.prefill.count,
+                                    "prefill_tokens_per_s": pp, "prefill_stddev": ppSD, "decode_tokens_per_s": tg, "decode_stddev": tgSD,
+                                    "time_to_first_token_s": ttft, "time_to_first_token_stddev": ttftSD, "generated_tokens_mean": generated,
+                                    "decode_gb_s": none, "prefill_matmul_gflop_s": none,
+                                    "prefix_reuse_s": none, "prefix_reused": none, "prefix_computed": none,
+                                    "cold_prefill_s": pp > 0 ? Double(r.promptTokens) / pp : none, "rss_bytes": none,
+                                    "vocab_load_s": none, "encode_mb_s": none]
+            JSONLine.print(o)
+            return
+        }
+        print("model        \(backend.modelName), \(backend.location)")
+        print("load         n/a (the server loaded the model)")
+        print("pp\(r.promptTokens)".padding(toLength: 12, withPad: " ", startingAt: 0)
+              + String(format: " %.1f ± %.1f tok/s (prompt tokens over the time to the first token; GFLOP/s n/a)", pp, ppSD))
+        print("tg\(generateTokens)".padding(toLength: 12, withPad: " ", startingAt: 0)
+              + String(format: " %.1f ± %.1f tok/s after the first token, which came after %.1f ± %.1f ms (%.0f tokens a reply; GB/s n/a)",
+                       tg, tgSD, ttft * 1000, ttftSD * 1000, generated))
+        print("prefix reuse n/a (a server does not say what its cache served)")
+        print("resident     n/a (the model is in the server's memory)")
+        print("tokenizer    n/a (the server tokenizes)")
     }
 
     /// Vocabulary load time (header + tokenizer tables) and single-threaded encoding speed on 1 MB of

@@ -3,29 +3,29 @@ import PalmtopBigBench
 import PalmtopEngine
 
 /// `palmtop eval bigbench:TASK[:SUBTASK]`: a BIG-bench JSON task scored by BIG-bench's protocol, on one
-/// session so the KV cache is reused from item to item.
+/// backend sequence (in-process: one session, so the KV cache is reused from item to item; or a
+/// server). Generative tasks run anywhere; multiple choice needs a backend that can score.
 struct BigBenchEval {
     let reference: String
-    let model: String?
     let shots: Int
     let limit: Int?
     let metric: String?
-    let threads: Int
-    let ctx: Int
     let json: Bool
-    let draft: DraftSettings
+    /// Opens the backend, once the run has been checked.
+    let open: () throws -> ModelBackend
 
     func run() throws {
         let task = try BigBenchStore().load(reference)
         let runner = BigBenchRunner(task: task, shots: shots, limit: limit, metric: metric)
-        // Validate the whole run (shots, limit, metric, regex) before loading a model.
+        // Validate the whole run (shots, limit, metric, regex) before loading a model or connecting.
         let total = try runner.itemCount()
-        let loaded = try Model(path: try ModelStore().resolve(model ?? ModelOptions.defaultModel), threads: threads)
-        let session = Session(model: loaded, contextLimit: ctx)
-        session.draft = draft
+        let backend = try open()
+        if try runner.scoresChoices(), !backend.capabilities.scoringApart {
+            throw BackendError(backend.capabilities.scoringApartLimitation)
+        }
         let tty = isatty(STDERR_FILENO) != 0 && !json
         var done = 0
-        let summary = try runner.run(model: SessionBigBenchModel(session: session)) { r in
+        let summary = try runner.run(model: BackendBigBenchModel(backend: backend)) { r in
             done += 1
             if json {
                 var o: [String: Any] = ["task": r.task, "index": r.index, "example": r.exampleIndex, "prompt": r.prompt,
@@ -48,7 +48,10 @@ struct BigBenchEval {
         if json {
             var o: [String: Any] = ["task": summary.task, "shots": summary.shots, "items": summary.items, "metric": summary.metric,
                                     "score": summary.score, "chance": summary.chance, "scores": scores, "not_computed": notComputed,
-                                    "model": loaded.name, "prompt_tokens_reused": session.totalReused, "prompt_tokens_computed": session.totalComputed]
+                                    "model": backend.modelName,
+                                    // A server does not say how much of a prompt its cache served: null, not 0.
+                                    "prompt_tokens_reused": backend.tokenTotals?.reused ?? NSNull(),
+                                    "prompt_tokens_computed": backend.tokenTotals?.computed ?? NSNull()]
             if let limit { o["limit"] = limit }
             if summary.leaves.count > 1 {
                 o["subtasks"] = summary.leaves.map { ["task": $0.task, "items": $0.items, "score": $0.score, "chance": $0.chance] as [String: Any] }

@@ -40,11 +40,8 @@ struct Eval: ParsableCommand {
         if prompt.hasPrefix("bigbench:") {
             if data != nil { throw ValidationError("--data does not apply to BIG-bench tasks") }
             if samples != nil { throw ValidationError("--samples does not apply to BIG-bench tasks (they are scored greedily, as BIG-bench scores them)") }
-            // BIG-bench scores a target tokenized apart from its prompt; a server tokenizes text itself.
-            if remote.url != nil { throw ValidationError("BIG-bench tasks run on the in-process engine only (not with --backend or PALMTOP_BACKEND)") }
-            if let kernels { try KernelChoice.apply(kernels, from: "--kernels") }
-            return try BigBenchEval(reference: String(prompt.dropFirst("bigbench:".count)), model: model, shots: shots ?? 0, limit: limit,
-                                    metric: metric, threads: threads, ctx: ctx, json: json, draft: drafting.settings).run()
+            return try BigBenchEval(reference: String(prompt.dropFirst("bigbench:".count)), shots: shots ?? 0, limit: limit,
+                                    metric: metric, json: json) { try open(fallback: ModelOptions.defaultModel, contextLimit: ctx) }.run()
         }
         var file = try PromptFile.load(nameOrPath: prompt)
         if let shots {
@@ -52,14 +49,7 @@ struct Eval: ParsableCommand {
         }
         var items = try file.loadDevSet(override: data)
         if let limit { items = Array(items.prefix(max(limit, 0))) }
-        if let kernels { try KernelChoice.apply(kernels, from: "--kernels") }
-        let backend: ModelBackend
-        if let server = try remote.connect(model: model, contextLimit: nil) {
-            backend = server
-        } else {
-            backend = LocalBackend(model: try Model(path: try ModelStore().resolve(model ?? file.model), threads: threads))
-        }
-        drafting.apply(to: backend)
+        let backend = try open(fallback: file.model, contextLimit: nil)
         InterruptHandler.install(for: backend)
         let tty = isatty(STDERR_FILENO) != 0 && !json
         var selfConsistency = file.selfConsistency
@@ -104,5 +94,19 @@ struct Eval: ParsableCommand {
                              summary.accuracy, summary.total > 0 ? Double(first) / Double(summary.total) : 0, mean))
             }
         }
+    }
+
+    /// The server given by --backend, else --model (or `fallback`) in this process with the kernels
+    /// and drafting asked for.
+    private func open(fallback: String, contextLimit: Int?) throws -> ModelBackend {
+        let backend: ModelBackend
+        if let server = try remote.connect(model: model, contextLimit: contextLimit) {
+            backend = server
+        } else {
+            if let kernels { try KernelChoice.apply(kernels, from: "--kernels") }
+            backend = LocalBackend(model: try Model(path: try ModelStore().resolve(model ?? fallback), threads: threads), contextLimit: contextLimit)
+        }
+        drafting.apply(to: backend)
+        return backend
     }
 }

@@ -29,8 +29,8 @@ final class RealTaskTests: XCTestCase {
     func testMultipleChoiceLiteTaskZeroAndOneShot() throws {
         let task = try store.load("novel_concepts")
         let model = try TestSupport.model("smollm2-135m-instruct")
-        let session = Session(model: model)
-        let scorer = SessionBigBenchModel(session: session)
+        let backend = LocalBackend(model: model)
+        let scorer = BackendBigBenchModel(backend: backend)
         for shots in [0, 1] {
             var items: [BigBenchItemResult] = []
             let s = try BigBenchRunner(task: task, shots: shots, limit: 3).run(model: scorer) { items.append($0) }
@@ -44,7 +44,7 @@ final class RealTaskTests: XCTestCase {
             XCTAssertTrue((0...100).contains(s.score))
             XCTAssertGreaterThan(s.chance, 0)
         }
-        XCTAssertGreaterThan(session.totalReused, 0, "choices of one item reuse the prompt's cache")
+        XCTAssertGreaterThan(backend.tokenTotals?.reused ?? 0, 0, "choices of one item reuse the prompt's cache")
     }
 
     /// The choice log-probability from the adapter equals the same sum taken from prompt log-probabilities
@@ -52,7 +52,7 @@ final class RealTaskTests: XCTestCase {
     func testChoiceLogprobIsTheSumOverTheTargetsTokens() throws {
         let model = try TestSupport.model("gemma-3-270m")
         let prompt = "\nQ: Is the sky blue?\nA: ", target = "yes"
-        let lp = try SessionBigBenchModel(session: Session(model: model)).logprobs(prompt: prompt, targets: [target])[0]
+        let lp = try BackendBigBenchModel(backend: LocalBackend(model: model)).logprobs(prompt: prompt, targets: [target])[0]
         let p = model.encode(prompt, parseSpecial: false), t = model.encode(target, parseSpecial: false, addBOS: false)
         let scores = try Session(model: model).promptLogprobs(p + t)
         let expected = scores[p.count...].reduce(0.0) { $0 + Double($1.logprob!) }
@@ -63,7 +63,7 @@ final class RealTaskTests: XCTestCase {
     /// for a model without one), on both default models, as BIG-bench feeds its model an end-of-text token.
     func testEmptyPromptsAreScored() throws {
         for name in TestSupport.defaultModels {
-            let lp = try SessionBigBenchModel(session: Session(model: try TestSupport.model(name))).logprobs(prompt: "", targets: ["Paris", ""])
+            let lp = try BackendBigBenchModel(backend: LocalBackend(model: try TestSupport.model(name))).logprobs(prompt: "", targets: ["Paris", ""])
             XCTAssertTrue(lp[0].isFinite && lp[0] < 0, "\(name): \(lp)")
             XCTAssertEqual(lp[1], 0, "an empty target has no tokens")
         }
@@ -71,7 +71,7 @@ final class RealTaskTests: XCTestCase {
 
     func testGenerativeLiteTaskZeroAndOneShot() throws {
         let task = try store.load("repeat_copy_logic")
-        let scorer = SessionBigBenchModel(session: Session(model: try TestSupport.model("smollm2-135m-instruct")))
+        let scorer = BackendBigBenchModel(backend: LocalBackend(model: try TestSupport.model("smollm2-135m-instruct")))
         for shots in [0, 1] {
             var items: [BigBenchItemResult] = []
             let s = try BigBenchRunner(task: task, shots: shots, limit: 1, maxLength: 32).run(model: scorer) { items.append($0) }

@@ -74,6 +74,72 @@ final class LiveServerTests: XCTestCase {
         }
     }
 
+    /// A sequential eval sends each request after the last one ended, on the connection pool (this
+    /// server closes the connection after every stream, while its headers promise keep-alive); run
+    /// concurrently at the default parallelism, every item gets the same greedy reply.
+    func testSequentialAndConcurrentEvalGiveTheSameReplies() throws {
+        let one = try CLIRun.run(["eval", "antonyms", "--backend", try url(), "--parallel", "1", "--json"])
+        let many = try CLIRun.run(["eval", "antonyms", "--backend", try url(), "--json"])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertEqual(many.status, 0, many.stderr)
+        let items = { (r: CLIRun) in r.stdout.split(separator: "\n").map(self.json).dropLast().map { $0["generated"] as? String } }
+        XCTAssertGreaterThan(items(one).count, 8, "more items than the default parallelism, so lanes take a second request too")
+        XCTAssertEqual(items(many), items(one))
+        XCTAssertEqual(json(one.stdout.split(separator: "\n").last ?? "")["parallel"] as? Int, 1)
+    }
+
+    /// BIG-bench over the server, on the small tasks written for the tests (Tests/Fixtures/bigbench/store):
+    /// a generative task runs; a multiple-choice one stops before its first query with the line
+    /// `score` gives, since this server cannot return prompt log-probabilities.
+    func testBigBenchGenerativeTasksRunOnTheServerAndMultipleChoiceSaysWhyNot() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("palmtop-bb-remote-\(getpid())")
+        try? FileManager.default.removeItem(at: home)
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        try FileManager.default.createSymbolicLink(at: home.appendingPathComponent("bigbench"),
+                                                   withDestinationURL: TestSupport.fixture("bigbench/store"))
+        let environment = ["PALMTOP_HOME": home.path]
+        let r = try CLIRun.run(["eval", "bigbench:palmtop_test_opposites", "--shots", "2", "--limit", "3", "--backend", try url(), "--json"],
+                               environment: environment)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(json)
+        XCTAssertEqual(lines.count, 4, r.stdout)
+        for item in lines.dropLast() {
+            XCTAssertEqual((item["prompt"] as? String)?.components(separatedBy: "\nA: ").count, 4, "two shots and the query")
+            XCTAssertNotNil((item["output"] as? [String: Any])?["raw"] as? String, "\(item)")
+        }
+        let summary = lines.last ?? [:]
+        XCTAssertEqual(summary["items"] as? Int, 3)
+        XCTAssertEqual(summary["metric"] as? String, "exact_str_match")
+        XCTAssertTrue(summary["prompt_tokens_reused"] is NSNull, "a server does not say what its cache served")
+        let choice = try CLIRun.run(["eval", "bigbench:palmtop_test_choice", "--backend", try url(), "--json"], environment: environment)
+        XCTAssertEqual(choice.status, 1, choice.stderr)
+        XCTAssertEqual(choice.stdout, "", "no query ran")
+        XCTAssertEqual(choice.stderr.split(separator: "\n").count, 1, choice.stderr)
+        XCTAssertTrue(choice.stderr.contains("refuses echo"), choice.stderr)
+    }
+
+    /// `bench --backend`: prefill and decode through the server in local bench's JSON shape, null for
+    /// what only the in-process engine can measure. Figures are not checked (a shared machine), only
+    /// that they are there.
+    func testBenchThroughTheServer() throws {
+        let r = try CLIRun.run(["bench", "--backend", try url(), "-r", "1", "-p", "32", "-n", "8", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = json(Substring(r.stdout))
+        XCTAssertEqual(o["prompt_tokens"] as? Int, 32)
+        XCTAssertEqual(o["repetitions"] as? Int, 1)
+        for key in ["prefill_tokens_per_s", "decode_tokens_per_s", "time_to_first_token_s"] {
+            XCTAssertGreaterThan(o[key] as? Double ?? 0, 0, "\(key): \(r.stdout)")
+        }
+        for key in ["load_seconds", "decode_gb_s", "prefix_reused", "rss_bytes"] { XCTAssertTrue(o[key] is NSNull, "\(key): \(r.stdout)") }
+        let table = try CLIRun.run(["bench", "--backend", try url(), "-r", "1", "-p", "16", "-n", "4"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("tg4 ") && table.stdout.contains("n/a"), table.stdout)
+        let depth = try CLIRun.run(["bench", "--backend", try url(), "--depth", "8"])
+        XCTAssertEqual(depth.status, 1)
+        XCTAssertEqual(depth.stderr.split(separator: "\n").count, 1, depth.stderr)
+    }
+
     func testEveryCommandWorksWithTheBackend() throws {
         let backend = try url()
         let models = try CLIRun.run(["models", "--backend", backend, "--json"])

@@ -56,6 +56,14 @@ final class RecordedServerTests: XCTestCase {
         XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[1,2,3]")
     }
 
+    /// A connection that closes before any answer (a server closing a pooled connection) is not the
+    /// server failing: an idempotent request is sent again on a new one.
+    func testARequestWhoseConnectionClosedIsSentAgain() throws {
+        let r = try CLIRun.run(["tokenize", "--backend", try url("closes-then-answers"), "--json", "x"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[1,2,3]")
+    }
+
     func testFailuresAreOneLine() throws {
         let cases: [(args: [String], recording: String, words: String)] = [
             (["models"], "unauthorized", "check --api-key"),
@@ -65,6 +73,7 @@ final class RecordedServerTests: XCTestCase {
             (["generate", "-p", "x"], "malformed-json", "malformed JSON"),
             (["generate", "-p", "x"], "dies-mid-stream", "closed the connection"),
             (["generate", "-p", "x", "--timeout", "2"], "never-answers", "sent nothing for 2 s"),
+            (["generate", "-p", "x"], "always-closes", "closed the connection before answering"),
         ]
         for c in cases {
             let r = try CLIRun.run(c.args + ["--backend", try url(c.recording)])

@@ -26,6 +26,12 @@ final class RemoteREPLTests: XCTestCase {
         XCTAssertTrue(inspector.contains("post p n/a"), inspector)
         try pane.send("Escape")
         _ = try pane.waitFor("the inspector to close", timeout: 10) { !$0.contains("Token inspector") }
+        // llama.cpp's server takes every sampler setting, so the panel marks none.
+        try pane.send("F2")
+        let panel = try pane.waitFor("the sampling panel", timeout: 10) { $0.contains("Sampling — applies") && $0.contains("order") }
+        XCTAssertFalse(panel.contains("ignored by this server"), panel)
+        try pane.send("Escape")
+        _ = try pane.waitFor("the sampling panel to close", timeout: 10) { !$0.contains("Sampling — applies") }
 
         // Esc stops a long reply by closing the stream. In completion mode the server continues the
         // transcript as text (/v1/completions), and greedy counting runs for hundreds of tokens.
@@ -46,6 +52,31 @@ final class RemoteREPLTests: XCTestCase {
         XCTAssertTrue(after.contains("closed the connection") || after.contains("cannot connect") || after.contains("ended before"), after)
         try pane.type("/show")
         try pane.waitFor("backend llama.cpp server at")
+        try pane.send("C-d")
+        try pane.waitForShell()
+    }
+
+    /// On a vLLM server (a recording: none runs here) the sampling panel marks the settings vLLM
+    /// does not take — the penalty window and the sampler order — as /show does.
+    func testTheSamplingPanelMarksWhatTheServerIgnores() throws {
+        let binary = try TmuxPane.binary()
+        let server = try ScriptServer(script: "replay_server.py", timeout: 30)
+        defer { server.stop() }
+        let pane = TmuxPane(name: "remote-f2")
+        try pane.start(width: 130, height: 40)
+        defer { pane.stop() }
+        try pane.type("'\(binary)' chat --backend \(server.url)/vllm-score")
+        _ = try pane.waitFor("the REPL on the recorded server", timeout: 30) { $0.contains("F1 help") && $0.contains("vLLM") }
+        try pane.send("F2")
+        let panel = try pane.waitFor("the sampling panel", timeout: 10) { $0.contains("Sampling — applies") && $0.contains("order ") }
+        let rows = panel.split(separator: "\n")
+        for name in ["repeat_last_n", "order"] {
+            let row = rows.first { $0.contains(" \(name) ") } ?? ""
+            XCTAssertTrue(row.contains("(ignored by this server)"), "\(name): \(row)")
+        }
+        XCTAssertEqual(rows.filter { $0.contains("(ignored by this server)") }.count, 2, panel)
+        try pane.send("Escape")
+        _ = try pane.waitFor("the sampling panel to close", timeout: 10) { !$0.contains("Sampling — applies") }
         try pane.send("C-d")
         try pane.waitForShell()
     }

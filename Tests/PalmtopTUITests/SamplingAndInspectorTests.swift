@@ -10,6 +10,29 @@ final class SamplingAndInspectorTests: XCTestCase {
         SamplingPanel(read: { box.settings }, write: { box.settings = $0 })
     }
 
+    /// What the backend ignores (its capabilities' `ignoredSettings`) is marked on its row, in the
+    /// rendering model and on screen; a backend that takes everything marks nothing.
+    func testSettingsTheServerIgnoresAreMarked() {
+        let box = Box()
+        var skipped: Set<String> = ["min_p", "repeat_last_n", "order"]
+        let p = SamplingPanel(read: { box.settings }, write: { box.settings = $0 }, ignored: { skipped })
+        XCTAssertEqual(p.rows.filter(\.ignored).map(\.name), ["min_p", "repeat_last_n", "order"])
+        XCTAssertEqual(p.rows.last?.value, "penalties → top_k → top_p → min_p → temperature")
+        let canvas = MemoryCanvas(rows: 30, cols: 120)
+        p.draw(into: canvas, rect: Rect(row: 0, col: 0, width: 120, height: 30))
+        let lines = (0..<canvas.rows).map(canvas.line)
+        for name in ["min_p", "repeat_last_n", "order"] {
+            let row = lines.first { $0.contains(" \(name) ") } ?? ""
+            XCTAssertTrue(row.contains(SettingsCatalog.ignoredNote), "\(name): \(row)")
+        }
+        XCTAssertFalse(lines.first { $0.contains(" temperature ") }?.contains("ignored") ?? true)
+        skipped = []
+        let clean = MemoryCanvas(rows: 30, cols: 120)
+        p.draw(into: clean, rect: Rect(row: 0, col: 0, width: 120, height: 30))
+        XCTAssertNil(clean.find("ignored"))
+        XCTAssertTrue(p.rows.allSatisfy { !$0.ignored })
+    }
+
     func testArrowsAndPlusMinusChangeTheSelectedSetting() {
         let box = Box()
         let p = panel(box)

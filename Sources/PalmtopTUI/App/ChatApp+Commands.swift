@@ -87,7 +87,7 @@ extension ChatApp {
         let ignored = backend.capabilities.ignoredSettings
         let width = SettingsCatalog.names.map(\.count).max() ?? 0
         for spec in SettingsCatalog.all {
-            let note = ignored.contains(spec.name) ? "   (ignored by this server)" : ""
+            let note = ignored.contains(spec.name) ? "   " + SettingsCatalog.ignoredNote : ""
             lines.append("  " + spec.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + spec.read(settings) + note)
         }
         lines.append(backend is LocalBackend ? "draft \(options.draft.mode.rawValue) (greedy replies only)" : "draft: none (a server decodes by itself)")

@@ -67,6 +67,10 @@ public enum SamplingPreset: String, CaseIterable, Sendable {
 
 /// Every sampler setting by name, shared by `/set`, `/show` and the sampling panel.
 public enum SettingsCatalog {
+    /// How `/show` and the sampling panel mark a setting the backend does not take (the names in
+    /// `BackendCapabilities.ignoredSettings`, which each server kind states once).
+    public static let ignoredNote = "(ignored by this server)"
+
     public static let all: [SettingSpec] = [
         .float("temperature", \.temperature, step: 0.05, 0...5, "randomness; 0 is greedy, 1 samples the model's own distribution"),
         .int("top_k", \.topK, step: 5, 0...1000, "keep only the k most likely tokens (0 = off)"),

@@ -2,10 +2,13 @@ import PalmtopEngine
 
 /// F2: every sampler setting with its value and a one-line explanation. ↑/↓ select; ←/→ or +/- change;
 /// Enter types a value; 1–4 apply a preset. On the order row ←/→ pick a stage and +/- move it along the
-/// chain. Changes go straight to the app's settings and apply to the next generation.
+/// chain. Changes go straight to the app's settings and apply to the next generation. A setting the
+/// backend ignores (a server without that sampler) is marked as such.
 public final class SamplingPanel: Panel {
     private let read: () -> SamplingSettings
     private let write: (SamplingSettings) -> Void
+    /// The backend's `capabilities.ignoredSettings`, read at every draw (`/backend` may change it).
+    private let ignored: () -> Set<String>
     public private(set) var selected = 0
     public private(set) var preset: SamplingPreset?
     private var stageCursor = 0
@@ -17,9 +20,30 @@ public final class SamplingPanel: Panel {
     private var rowCount: Int { Self.specs.count + 2 }
     private var orderRow: Int { rowCount - 1 }
 
-    public init(read: @escaping () -> SamplingSettings, write: @escaping (SamplingSettings) -> Void) {
+    public init(read: @escaping () -> SamplingSettings, write: @escaping (SamplingSettings) -> Void,
+                ignored: @escaping () -> Set<String> = { [] }) {
         self.read = read
         self.write = write
+        self.ignored = ignored
+    }
+
+    /// One row as the panel shows it: the preset, a setting, or the sampler order (its value is the
+    /// chain, drawn stage by stage); `ignored` when the backend does not take the setting.
+    public struct Row: Equatable, Sendable {
+        public let name: String
+        public let value: String
+        public let explanation: String
+        public let ignored: Bool
+    }
+
+    /// Every row, top to bottom, for the current settings and backend.
+    public var rows: [Row] {
+        let s = read(), skipped = ignored()
+        let presetRow = Row(name: "preset", value: preset?.rawValue ?? "custom",
+                            explanation: preset?.explanation ?? "←/→ or 1–4: greedy, code, balanced, creative", ignored: false)
+        let settings = Self.specs.map { Row(name: $0.name, value: $0.read(s), explanation: $0.explanation, ignored: skipped.contains($0.name)) }
+        let order = Row(name: "order", value: s.order.map(\.rawValue).joined(separator: " → "), explanation: "", ignored: skipped.contains("order"))
+        return [presetRow] + settings + [order]
     }
 
     public var isEditing: Bool { editing != nil }
@@ -112,32 +136,29 @@ public final class SamplingPanel: Panel {
         let s = read()
         let nameWidth = 19, valueWidth = 16
         let explainCol = inside.col + 1 + nameWidth + valueWidth
-        for i in 0..<rowCount where i < inside.height - 3 {
+        let end = inside.col + inside.width
+        for (i, row) in rows.enumerated() where i < inside.height - 3 {
             let r = inside.row + i
             let isSelected = i == selected
             let role: Role = isSelected ? .selection : .text
             if isSelected { canvas.fill(Rect(row: r, col: inside.col, width: inside.width, height: 1), role: .selection) }
-            let (name, value, explanation): (String, String, String)
-            if i == 0 {
-                (name, value, explanation) = ("preset", preset?.rawValue ?? "custom", preset?.explanation ?? "←/→ or 1–4: greedy, code, balanced, creative")
-            } else if i == orderRow {
-                name = "order"; value = ""; explanation = ""
-            } else {
-                let spec = Self.specs[i - 1]
-                (name, value, explanation) = (spec.name, spec.read(s), spec.explanation)
-            }
-            canvas.put(name, row: r, col: inside.col + 1, role: isSelected ? .selection : .accent, limit: nameWidth)
+            canvas.put(row.name, row: r, col: inside.col + 1, role: isSelected ? .selection : .accent, limit: nameWidth)
+            let note = row.ignored ? SettingsCatalog.ignoredNote + " " : ""
             if i == orderRow {
-                drawOrder(s.order, canvas: canvas, row: r, col: inside.col + 1 + nameWidth, limit: inside.width - nameWidth - 1, active: isSelected)
+                let c = inside.col + 1 + nameWidth
+                let used = drawOrder(s.order, canvas: canvas, row: r, col: c, limit: inside.width - nameWidth - 1, active: isSelected)
+                canvas.put(note, row: r, col: c + used + 2, role: isSelected ? .selection : .warning, limit: max(end - c - used - 2, 0))
                 continue
             }
             if isSelected, let editing {
                 canvas.put(editing.text, row: r, col: inside.col + 1 + nameWidth, role: .text, limit: valueWidth - 1)
                 canvas.placeCursor(row: r, col: inside.col + 1 + nameWidth + DisplayWidth.of(String(editing.chars[..<editing.cursor])))
             } else {
-                canvas.put(DisplayWidth.truncate(value, to: valueWidth - 1), row: r, col: inside.col + 1 + nameWidth, role: role, limit: valueWidth - 1)
+                canvas.put(DisplayWidth.truncate(row.value, to: valueWidth - 1), row: r, col: inside.col + 1 + nameWidth, role: role, limit: valueWidth - 1)
             }
-            canvas.put(explanation, row: r, col: explainCol, role: isSelected ? .selection : .dim, limit: inside.col + inside.width - explainCol)
+            // The note comes first, so a narrow panel cuts the explanation, never the note.
+            let noted = canvas.put(note, row: r, col: explainCol, role: isSelected ? .selection : .warning, limit: end - explainCol)
+            canvas.put(row.explanation, row: r, col: explainCol + noted, role: isSelected ? .selection : .dim, limit: end - explainCol - noted)
         }
         let footer = inside.bottom - 2
         if let error {
@@ -150,12 +171,15 @@ public final class SamplingPanel: Panel {
         canvas.put(keys, row: inside.bottom - 1, col: inside.col + 1, role: .dim, limit: inside.width - 2)
     }
 
-    private func drawOrder(_ order: [SamplerStage], canvas: Canvas, row: Int, col: Int, limit: Int, active: Bool) {
+    /// Draws the chain stage by stage (the picked one highlighted); returns the columns used.
+    @discardableResult
+    private func drawOrder(_ order: [SamplerStage], canvas: Canvas, row: Int, col: Int, limit: Int, active: Bool) -> Int {
         var c = col
         for (i, stage) in order.enumerated() {
             if i > 0 { c += canvas.put(" → ", row: row, col: c, role: active ? .selection : .dim, limit: col + limit - c) }
             let role: Role = active && i == stageCursor ? .statusAccent : (active ? .selection : .text)
             c += canvas.put(stage.rawValue, row: row, col: c, role: role, limit: col + limit - c)
         }
+        return c - col
     }
 }
