@@ -1,7 +1,8 @@
 import PalmtopEngine
 
-/// Any backend as a BIG-bench model — the in-process engine (`LocalBackend`, whose one session keeps
-/// the KV cache from item to item) or a server — for `palmtop eval bigbench:…` and the REPL's library.
+/// Any backend as a BIG-bench model — the in-process engine (`LocalBackend`: its one session keeps the
+/// KV cache from scored item to item, its batched engine generates) or a server — for `palmtop eval
+/// bigbench:…` and the REPL's library.
 ///
 /// Multiple choice is `scoreApart`: the prompt and each target tokenized separately and the ids
 /// concatenated, as BIG-bench's reference harness does (`_gpt_batch_tokenize`: `tokenizer(input) +
@@ -17,16 +18,24 @@ public final class BackendBigBenchModel: BigBenchModel {
         try backend.scoreApart(prompt: prompt, continuations: targets)
     }
 
-    /// Greedy, at most `maxTokens` tokens.
-    public func generate(prompt: String, maxTokens: Int, settled: (String) -> Bool) throws -> String {
+    /// Greedy, through `generateBatch`: in-process the batched engine (the prefix every prompt shares
+    /// computed once), on a server concurrent requests. A reply ends as soon as `settled` says so.
+    public func generate(prompts: [String], maxTokens: Int, parallel: Int, settled: (String) -> Bool,
+                         onReply: (Int, String) -> Void) throws {
         var settings = SamplingSettings.greedy
         settings.maxTokens = maxTokens
-        var text = ""
-        let summary = try backend.generate(GenerationRequest(prompt: try input(prompt), settings: settings, topN: 0)) { event in
-            text += event.text
-            return !settled(text)
+        let requests = try prompts.map { GenerationRequest(prompt: try input($0), settings: settings, topN: 0) }
+        try withoutActuallyEscaping(settled) { settled in
+            try withoutActuallyEscaping(onReply) { onReply in
+                // generateBatch never runs two callbacks at once and returns only after the last, so the
+                // callers' closures and the texts so far can cross into its `@Sendable` ones.
+                let state = UncheckedBox((settled: settled, onReply: onReply, texts: [String](repeating: "", count: prompts.count)))
+                _ = try backend.generateBatch(requests, parallel: parallel, onToken: { i, event in
+                    state.value.texts[i] += event.text
+                    return !state.value.settled(state.value.texts[i])
+                }, onFinished: { i, summary in state.value.onReply(i, summary.text) })
+            }
         }
-        return summary.text
     }
 
     /// BIG-bench gives its model a start-of-text token to continue an empty prompt from; the
@@ -39,4 +48,10 @@ public final class BackendBigBenchModel: BigBenchModel {
         }
         return .tokens(start)
     }
+}
+
+/// Mutable state shared by callbacks that are only ever called one at a time (see `generate`).
+private final class UncheckedBox<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
 }

@@ -1,12 +1,15 @@
 import Foundation
 
 /// What the runner needs from a model: BIG-bench's `cond_log_prob` (absolute) and greedy `generate_text`.
-/// Kept this small so that the in-process session, a batched engine or a remote server fit behind it.
+/// Kept this small so that the in-process engine or a remote server fit behind it.
 public protocol BigBenchModel: AnyObject {
     /// The summed log-probability of each target given the prompt, targets appended raw.
     func logprobs(prompt: String, targets: [String]) throws -> [Double]
-    /// Greedy continuation of `prompt`, at most `maxTokens` tokens; stops early once `settled(textSoFar)`.
-    func generate(prompt: String, maxTokens: Int, settled: (String) -> Bool) throws -> String
+    /// Greedy continuations of `prompts`, up to `parallel` decoded at once, each at most `maxTokens`
+    /// tokens and ending early once `settled(its text so far)`. `onReply(prompt index, text)` sees each
+    /// reply as it ends, in any order but never two at once; all have ended when this returns.
+    func generate(prompts: [String], maxTokens: Int, parallel: Int, settled: (String) -> Bool,
+                  onReply: (Int, String) -> Void) throws
 }
 
 /// One evaluated query.
@@ -63,6 +66,9 @@ public struct BigBenchRunner {
     public let metric: String?
     /// BIG-bench's `max_length`: tokens generated and characters kept (256 in its HuggingFace model).
     public let maxLength: Int
+    /// Generative queries decoded at once; results still come in query order, and at greedy the
+    /// same as one at a time. Multiple choice is scored one query at a time.
+    public let parallel: Int
 
     /// A leaf, the metric it is scored by and its queries, all worked out before the model runs.
     struct Plan {
@@ -73,8 +79,9 @@ public struct BigBenchRunner {
         let postprocessor: OutputPostprocessor?
     }
 
-    public init(task: BigBenchTask, shots: Int, limit: Int? = nil, metric: String? = nil, maxLength: Int = 256) {
+    public init(task: BigBenchTask, shots: Int, limit: Int? = nil, metric: String? = nil, maxLength: Int = 256, parallel: Int = 1) {
         self.task = task; self.shots = shots; self.limit = limit; self.metric = metric; self.maxLength = maxLength
+        self.parallel = parallel
     }
 
     /// Checks everything a run needs (shots, limit, metrics, regexes) and builds the queries, so that bad
@@ -126,7 +133,7 @@ public struct BigBenchRunner {
 
     static func isChoiceMetric(_ m: String) -> Bool { m == "multiple_choice_grade" || m == "calibration_multiple_choice_brier_score" }
 
-    /// Evaluates every query, calling `onItem` as each finishes.
+    /// Evaluates every query, calling `onItem` with each result in query order.
     public func run(model: BigBenchModel, onItem: (BigBenchItemResult) -> Void = { _ in }) throws -> BigBenchRunSummary {
         let plans = try plan()
         var leafScores: [BigBenchLeafScore] = []
@@ -138,7 +145,8 @@ public struct BigBenchRunner {
 
     /// Scores queries the caller built on this runner's leaf task — the REPL's live prompt, whose
     /// exemplars stand in for BIG-bench's drawn shots — exactly as `run` scores its own. Once
-    /// `shouldStop()` is true no further query starts, and the score covers the queries done.
+    /// `shouldStop()` is true no further query is scored (replies running end), and the score covers
+    /// the queries done.
     public func run(queries: [BigBenchQuery], model: BigBenchModel, shouldStop: () -> Bool = { false },
                     onItem: (BigBenchItemResult) -> Void = { _ in }) throws -> BigBenchLeafScore {
         try run(leafPlan(task, limit: nil, queries: queries), model: model, shouldStop: shouldStop, onItem: onItem)
@@ -157,31 +165,41 @@ public struct BigBenchRunner {
             notComputed[m] = BigBenchMetrics.computed.contains(m) ? "not run (choose it with --metric)" : "not implemented in Palmtop"
         }
         var grade = 0.0, brierSum = 0.0, brierCount = 0, exact = 0.0, caseless = 0.0, done = 0
-        for (i, q) in plan.queries.enumerated() where !shouldStop() {
-            let result: BigBenchItemResult
-            if choiceRun {
+        if choiceRun {
+            for (i, q) in plan.queries.enumerated() where !shouldStop() {
                 let scores = q.example.targetScores!
                 let lp = try model.logprobs(prompt: q.prompt, targets: scores.map(\.choice))
                 let (best, g) = BigBenchScoring.choiceGrade(scores: scores, normalizedLogprobs: BigBenchScoring.normalized(lp))
                 let b = BigBenchScoring.brier(scores: scores.map(\.score), logprobs: lp)
                 grade += g; brierSum += b.sum; brierCount += b.count
-                result = BigBenchItemResult(task: plan.task.name, index: i, exampleIndex: q.exampleIndex, prompt: q.prompt,
-                                            choices: scores.map(\.choice), logprobs: lp, rawOutput: nil, output: nil,
-                                            prediction: scores[best].choice, targets: q.example.targets,
-                                            score: plan.metric == "multiple_choice_grade" ? g : b.sum / Double(b.count))
-            } else {
-                let post = plan.postprocessor!
-                let raw = try model.generate(prompt: q.prompt, maxTokens: maxLength, settled: post.isSettled)
-                let out = post.process(raw)
-                let e = BigBenchScoring.exactMatch(out, targets: q.example.targets) ? 1.0 : 0.0
-                let c = BigBenchScoring.caseInsensitiveMatch(out, targets: q.example.targets) ? 1.0 : 0.0
-                exact += e; caseless += c
-                result = BigBenchItemResult(task: plan.task.name, index: i, exampleIndex: q.exampleIndex, prompt: q.prompt,
-                                            choices: nil, logprobs: nil, rawOutput: raw, output: out, prediction: out,
-                                            targets: q.example.targets, score: plan.metric == "exact_str_match" ? e : c)
+                done += 1
+                onItem(BigBenchItemResult(task: plan.task.name, index: i, exampleIndex: q.exampleIndex, prompt: q.prompt,
+                                          choices: scores.map(\.choice), logprobs: lp, rawOutput: nil, output: nil,
+                                          prediction: scores[best].choice, targets: q.example.targets,
+                                          score: plan.metric == "multiple_choice_grade" ? g : b.sum / Double(b.count)))
             }
-            done += 1
-            onItem(result)
+        } else {
+            // Replies end in any order; each query is scored and handed out once those before it are,
+            // and none after `shouldStop()` (which also ends the replies still running).
+            let post = plan.postprocessor!
+            var raws = [String?](repeating: nil, count: plan.queries.count)
+            var stopped = false
+            try model.generate(prompts: plan.queries.map(\.prompt), maxTokens: maxLength, parallel: parallel,
+                               settled: { shouldStop() || post.isSettled($0) }) { i, raw in
+                raws[i] = raw
+                stopped = stopped || shouldStop()
+                while !stopped, done < raws.count, let raw = raws[done] {
+                    let q = plan.queries[done]
+                    let out = post.process(raw)
+                    let e = BigBenchScoring.exactMatch(out, targets: q.example.targets) ? 1.0 : 0.0
+                    let c = BigBenchScoring.caseInsensitiveMatch(out, targets: q.example.targets) ? 1.0 : 0.0
+                    exact += e; caseless += c
+                    onItem(BigBenchItemResult(task: plan.task.name, index: done, exampleIndex: q.exampleIndex, prompt: q.prompt,
+                                              choices: nil, logprobs: nil, rawOutput: raw, output: out, prediction: out,
+                                              targets: q.example.targets, score: plan.metric == "exact_str_match" ? e : c))
+                    done += 1
+                }
+            }
         }
         let n = Double(max(done, 1))
         var values: [String: Double] = [:]

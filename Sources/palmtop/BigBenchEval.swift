@@ -2,21 +2,24 @@ import Foundation
 import PalmtopBigBench
 import PalmtopEngine
 
-/// `palmtop eval bigbench:TASK[:SUBTASK]`: a BIG-bench JSON task scored by BIG-bench's protocol, on one
-/// backend sequence (in-process: one session, so the KV cache is reused from item to item; or a
-/// server). Generative tasks run anywhere; multiple choice needs a backend that can score.
+/// `palmtop eval bigbench:TASK[:SUBTASK]`: a BIG-bench JSON task scored by BIG-bench's protocol.
+/// Multiple choice is scored on one backend sequence (in-process: one session, whose KV cache is
+/// reused from item to item) and needs a backend that can score; generative tasks run anywhere,
+/// `parallel` queries decoded at once (in-process: continuous batching with the shared prefix
+/// computed once; a server: concurrent requests), printed in query order.
 struct BigBenchEval {
     let reference: String
     let shots: Int
     let limit: Int?
     let metric: String?
+    let parallel: Int
     let json: Bool
     /// Opens the backend, once the run has been checked.
     let open: () throws -> ModelBackend
 
     func run() throws {
         let task = try BigBenchStore().load(reference)
-        let runner = BigBenchRunner(task: task, shots: shots, limit: limit, metric: metric)
+        let runner = BigBenchRunner(task: task, shots: shots, limit: limit, metric: metric, parallel: parallel)
         // Validate the whole run (shots, limit, metric, regex) before loading a model or connecting.
         let total = try runner.itemCount()
         let backend = try open()

@@ -41,7 +41,7 @@ struct Eval: ParsableCommand {
             if data != nil { throw ValidationError("--data does not apply to BIG-bench tasks") }
             if samples != nil { throw ValidationError("--samples does not apply to BIG-bench tasks (they are scored greedily, as BIG-bench scores them)") }
             return try BigBenchEval(reference: String(prompt.dropFirst("bigbench:".count)), shots: shots ?? 0, limit: limit,
-                                    metric: metric, json: json) { try open(fallback: ModelOptions.defaultModel, contextLimit: ctx) }.run()
+                                    metric: metric, parallel: parallel, json: json) { try open(fallback: ModelOptions.defaultModel, contextLimit: ctx) }.run()
         }
         var file = try PromptFile.load(nameOrPath: prompt)
         if let shots {

@@ -29,15 +29,19 @@ final class FakeModel: BigBenchModel {
         return targets.map { choiceLogprobs[$0] ?? -10 }
     }
 
-    func generate(prompt: String, maxTokens: Int, settled: (String) -> Bool) throws -> String {
-        generatedPrompts.append(prompt)
-        let full = output(prompt)
-        var text = ""
-        for c in full {
-            text.append(c)
-            if settled(text) { stoppedAt.append(text.count); return text }
+    /// Replies last to first, so that the runner's in-order release is exercised.
+    func generate(prompts: [String], maxTokens: Int, parallel: Int, settled: (String) -> Bool, onReply: (Int, String) -> Void) throws {
+        generatedPrompts += prompts
+        var texts: [String] = []
+        for prompt in prompts {
+            var text = ""
+            for c in output(prompt) {
+                text.append(c)
+                if settled(text) { break }
+            }
+            stoppedAt.append(text.count)
+            texts.append(text)
         }
-        stoppedAt.append(text.count)
-        return text
+        for (i, text) in texts.enumerated().reversed() { onReply(i, text) }
     }
 }

@@ -60,6 +60,32 @@ final class BigBenchCLITests: XCTestCase {
         XCTAssertEqual((summary["not_computed"] as? [String: String])?["expected_calibration_error"], "not implemented in Palmtop")
     }
 
+    /// `--parallel B` decodes generative queries B at once yet prints them in query order, each the
+    /// same as one at a time (greedy), with the same scores — on a small task written for the tests.
+    func testGenerativeParallelMatchesOneAtATime() throws {
+        let model = TestSupport.modelPath("smollm2-135m-instruct")
+        guard FileManager.default.fileExists(atPath: model) else { throw XCTSkip("smollm2-135m-instruct is not installed") }
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("palmtop-bb-parallel-\(getpid())")
+        try? FileManager.default.removeItem(at: home)
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        try FileManager.default.createSymbolicLink(at: home.appendingPathComponent("bigbench"),
+                                                   withDestinationURL: TestSupport.fixture("bigbench/store"))
+        func run(_ parallel: Int) throws -> [NSDictionary] {
+            let r = try CLIRun.run(["eval", "bigbench:palmtop_test_opposites", "--shots", "1", "--parallel", "\(parallel)", "--json", "-m", model],
+                                   environment: ["PALMTOP_HOME": home.path])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return r.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! NSDictionary }
+        }
+        let one = try run(1), four = try run(4)
+        XCTAssertEqual(one.count, 6, "five queries and the summary")
+        XCTAssertEqual(four.dropLast().map { $0["index"] as? Int }, Array(0..<5), "query order")
+        XCTAssertEqual(four.dropLast(), one.dropLast(), "each item as one at a time")
+        for key in ["score", "scores", "items", "metric"] {
+            XCTAssertEqual(four.last?[key] as? NSObject, one.last?[key] as? NSObject, key)
+        }
+    }
+
     func testListAndShow() throws {
         try requireInstalled()
         let list = try CLIRun.run(["bigbench", "list", "--lite", "--json"])
