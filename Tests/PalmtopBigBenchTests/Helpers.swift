@@ -21,8 +21,6 @@ final class FakeModel: BigBenchModel {
     var output: (String) -> String = { _ in "" }
     var scoredPrompts: [String] = []
     var generatedPrompts: [String] = []
-    /// Characters the fake stops generating at, when the runner says the output is settled.
-    var stoppedAt: [Int] = []
 
     func logprobs(prompt: String, targets: [String]) throws -> [Double] {
         scoredPrompts.append(prompt)
@@ -39,7 +37,6 @@ final class FakeModel: BigBenchModel {
                 text.append(c)
                 if settled(text) { break }
             }
-            stoppedAt.append(text.count)
             texts.append(text)
         }
         for (i, text) in texts.enumerated().reversed() { onReply(i, text) }
