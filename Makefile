@@ -7,7 +7,8 @@ APT_PACKAGES := libncurses-dev tmux
 # numpy and gguf make the synthetic test models; xllamacpp is llama.cpp's server, which the remote-backend tests run.
 PIP_PACKAGES := numpy gguf xllamacpp
 
-.PHONY: run test deps build models bigbench test-data clean install test-install soak test-kernels test-arm64
+.PHONY: run test deps build models bigbench test-data clean install test-install soak test-kernels test-arm64 \
+        fuzz fuzz-ci fuzz-build fuzz-seeds sanitize
 
 run: deps build models
 	$(BIN)
@@ -57,7 +58,7 @@ install: build
 test-install: build models
 	scripts/test_install.sh
 
-test: test-kernels test-arm64 deps build models bigbench test-data test-install
+test: test-kernels test-arm64 deps build models bigbench test-data test-install fuzz-ci
 	$(SWIFT) test -c release --disable-testable-imports
 
 # 10,000 chat turns through the session API; prints the resident-memory figures (minutes, not in `test`).
@@ -87,6 +88,45 @@ test-arm64:
 	@qemu=$$(command -v qemu-aarch64-static || command -v qemu-aarch64); \
 	echo "$$qemu -cpu max"; $$qemu -cpu max .build/kernel-check/arm64 && \
 	echo "$$qemu -cpu cortex-a72"; $$qemu -cpu cortex-a72 .build/kernel-check/arm64
+
+# libFuzzer targets for the GGUF reader, the prompt-file loader and the dev-set reader (Sources/Fuzz*),
+# built with the fuzzer and AddressSanitizer into their own build folder so `make build` is untouched.
+# `make fuzz` runs each for FUZZ_SECONDS; `make test` runs each for 60 s. The corpus grows in
+# .build/fuzz-corpus between runs; a crash stops the run and leaves its input in .build/fuzz/crashes.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := FuzzGGUF FuzzPromptFile FuzzDevSet
+FUZZ_BUILD := .build/fuzz
+FUZZ_SEEDS := .build/fuzz-seeds
+FUZZ_CORPUS := .build/fuzz-corpus
+FUZZ_SWIFT_FLAGS := -c release --build-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address \
+  -Xswiftc -DFUZZING -Xcc -fsanitize=fuzzer-no-link,address
+
+fuzz-build:
+	for t in $(FUZZ_TARGETS); do $(SWIFT) build $(FUZZ_SWIFT_FLAGS) --product $$t || exit 1; done
+
+fuzz-seeds: test-data
+	rm -rf $(FUZZ_SEEDS)
+	$(PYTHON) scripts/make_fuzz_seeds.py $(FUZZ_SEEDS) $(TEST_DATA)/synthetic.gguf
+
+# Leak checks are off: the Swift runtime keeps type metadata and caches for the process's lifetime.
+fuzz: fuzz-build fuzz-seeds
+	@mkdir -p $(FUZZ_BUILD)/crashes
+	for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_CORPUS)/$$t; \
+	  $(FUZZ_BUILD)/release/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 -detect_leaks=0 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- $(FUZZ_CORPUS)/$$t $(FUZZ_SEEDS)/$$t || exit 1; done
+
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=60
+
+# The suite under AddressSanitizer, then under UndefinedBehaviorSanitizer (the two do not combine), each
+# in its own build folder; the binary the CLI and REPL tests drive is built with the same sanitizer.
+# Not part of `test` (two more full builds; see README for how long it takes).
+SANITIZERS := address undefined
+sanitize: deps models bigbench test-data
+	for s in $(SANITIZERS); do \
+	  $(SWIFT) build -c release --sanitize=$$s --build-path .build/sanitize-$$s --product palmtop && \
+	  PALMTOP_BIN=$(CURDIR)/.build/sanitize-$$s/release/palmtop \
+	    $(SWIFT) test -c release --disable-testable-imports --sanitize=$$s --build-path .build/sanitize-$$s || exit 1; done
 
 clean:
 	rm -rf .build

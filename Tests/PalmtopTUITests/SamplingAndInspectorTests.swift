@@ -121,6 +121,22 @@ final class SamplingAndInspectorTests: XCTestCase {
         XCTAssertTrue(inspector.handle(.escape).contains(.close))
     }
 
+    /// A remote server that drops some settings (Ollama: min_p, order…) gets them marked in F2, and only those.
+    func testSettingsTheServerIgnoresAreMarked() {
+        let box = Box()
+        let p = SamplingPanel(read: { box.settings }, write: { box.settings = $0 }, ignored: { ["min_p", "order"] })
+        let canvas = MemoryCanvas(rows: 24, cols: 120)
+        p.draw(into: canvas, rect: Rect(row: 0, col: 0, width: 120, height: 24))
+        func row(_ name: String) -> Int? { (0..<canvas.rows).first { canvas.find("│ \(name) ", inRow: $0) != nil } }
+        let marked = ["min_p", "order"].compactMap(row)
+        let unmarked = ["temperature", "top_k", "top_p", "seed"].compactMap(row)
+        XCTAssertEqual(marked.count, 2)
+        XCTAssertEqual(unmarked.count, 4)
+        for r in marked { XCTAssertNotNil(canvas.find(SamplingPanel.ignoredNote, inRow: r), canvas.line(r)) }
+        for r in unmarked { XCTAssertNil(canvas.find(SamplingPanel.ignoredNote, inRow: r), canvas.line(r)) }
+        XCTAssertNotNil(canvas.find("→", inRow: marked[1]), "the order row still shows the chain")
+    }
+
     func testTokenLabelsShowWhitespaceAndPartialCharacters() {
         XCTAssertEqual(TokenLabel.of(bytes: Array(" a\n".utf8)), "\" a\\n\"")
         XCTAssertEqual(TokenLabel.of(bytes: [0xE4, 0xB8]), "\\xE4\\xB8")

@@ -25,8 +25,13 @@ public final class GGUFFile: @unchecked Sendable {
 
     public var architecture: String? { metadata.string("general.architecture") }
 
-    public init(path: String) throws {
-        let mapping = try MappedFile(path: path)
+    public convenience init(path: String) throws {
+        try self.init(mapping: MappedFile(path: path))
+    }
+
+    /// Parses bytes already in memory: a mapped file, or a copy made with `MappedFile(copying:name:)`.
+    public init(mapping: MappedFile) throws {
+        let path = mapping.path
         self.mapping = mapping
         self.path = path
         var reader = ByteReader(base: mapping.base, size: mapping.size, path: path)

@@ -171,7 +171,8 @@ public final class ChatApp {
     }
 
     func makeSamplingPanel() -> SamplingPanel {
-        SamplingPanel(read: { [unowned self] in settings }, write: { [unowned self] in settings = $0 })
+        SamplingPanel(read: { [unowned self] in settings }, write: { [unowned self] in settings = $0 },
+                      ignored: { [unowned self] in backend.capabilities.ignoredSettings })
     }
 
     // MARK: inspector

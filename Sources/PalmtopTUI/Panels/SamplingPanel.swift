@@ -2,10 +2,14 @@ import PalmtopEngine
 
 /// F2: every sampler setting with its value and a one-line explanation. ↑/↓ select; ←/→ or +/- change;
 /// Enter types a value; 1–4 apply a preset. On the order row ←/→ pick a stage and +/- move it along the
-/// chain. Changes go straight to the app's settings and apply to the next generation.
+/// chain. Changes go straight to the app's settings and apply to the next generation. A setting the
+/// backend does not take (a remote server's `ignoredSettings`) says so in place of its explanation.
 public final class SamplingPanel: Panel {
     private let read: () -> SamplingSettings
     private let write: (SamplingSettings) -> Void
+    /// Asked at each draw, since `/backend` can change the server while the panel is open.
+    private let ignored: () -> Set<String>
+    public static let ignoredNote = "(ignored by this server)"
     public private(set) var selected = 0
     public private(set) var preset: SamplingPreset?
     private var stageCursor = 0
@@ -17,9 +21,11 @@ public final class SamplingPanel: Panel {
     private var rowCount: Int { Self.specs.count + 2 }
     private var orderRow: Int { rowCount - 1 }
 
-    public init(read: @escaping () -> SamplingSettings, write: @escaping (SamplingSettings) -> Void) {
+    public init(read: @escaping () -> SamplingSettings, write: @escaping (SamplingSettings) -> Void,
+                ignored: @escaping () -> Set<String> = { [] }) {
         self.read = read
         self.write = write
+        self.ignored = ignored
     }
 
     public var isEditing: Bool { editing != nil }
@@ -110,6 +116,7 @@ public final class SamplingPanel: Panel {
         let box = rect.centered(width: 110, height: rowCount + 5)
         let inside = canvas.box(box, title: "Sampling — applies to the next generation")
         let s = read()
+        let ignored = ignored()
         let nameWidth = 19, valueWidth = 16
         let explainCol = inside.col + 1 + nameWidth + valueWidth
         for i in 0..<rowCount where i < inside.height - 3 {
@@ -127,8 +134,11 @@ public final class SamplingPanel: Panel {
                 (name, value, explanation) = (spec.name, spec.read(s), spec.explanation)
             }
             canvas.put(name, row: r, col: inside.col + 1, role: isSelected ? .selection : .accent, limit: nameWidth)
+            let isIgnored = i > 0 && ignored.contains(name)
             if i == orderRow {
-                drawOrder(s.order, canvas: canvas, row: r, col: inside.col + 1 + nameWidth, limit: inside.width - nameWidth - 1, active: isSelected)
+                var c = inside.col + 1 + nameWidth
+                if isIgnored { c += canvas.put(Self.ignoredNote + "  ", row: r, col: c, role: isSelected ? .selection : .warning, limit: inside.width - nameWidth - 1) }
+                drawOrder(s.order, canvas: canvas, row: r, col: c, limit: inside.col + inside.width - c, active: isSelected)
                 continue
             }
             if isSelected, let editing {
@@ -137,7 +147,8 @@ public final class SamplingPanel: Panel {
             } else {
                 canvas.put(DisplayWidth.truncate(value, to: valueWidth - 1), row: r, col: inside.col + 1 + nameWidth, role: role, limit: valueWidth - 1)
             }
-            canvas.put(explanation, row: r, col: explainCol, role: isSelected ? .selection : .dim, limit: inside.col + inside.width - explainCol)
+            canvas.put(isIgnored ? Self.ignoredNote + " " + explanation : explanation, row: r, col: explainCol,
+                       role: isSelected ? .selection : (isIgnored ? .warning : .dim), limit: inside.col + inside.width - explainCol)
         }
         let footer = inside.bottom - 2
         if let error {

@@ -1,0 +1,19 @@
+import PalmtopPrompts
+
+/// One fuzz input as the text of a prompt file. A file that loads must also render, and what the
+/// writer makes of it must load back as the same prompt (saving is parse → edit → write → parse).
+public enum PromptFileFuzzTarget {
+    public static func run(_ bytes: UnsafeRawBufferPointer) {
+        guard let text = String(validating: bytes, as: UTF8.self),
+              let prompt = try? PromptFile.parse(text, path: "<fuzz>") else { return }
+        _ = prompt.renderWithSpans(query: "2 + 2")
+        _ = prompt.extractor?.extract("The answer is 4.\nDone")
+        let written = prompt.yaml()
+        do {
+            let reread = try PromptFile.parse(written, path: "<fuzz>")
+            if reread != prompt { fatalError("the written prompt reads back differently:\n\(written)") }
+        } catch {
+            fatalError("the written prompt does not load: \(error)\n\(written)")
+        }
+    }
+}
