@@ -99,7 +99,7 @@ FUZZ_BUILD := .build/fuzz
 FUZZ_SEEDS := .build/fuzz-seeds
 FUZZ_CORPUS := .build/fuzz-corpus
 FUZZ_SWIFT_FLAGS := -c release --build-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address \
-  -Xswiftc -DFUZZING -Xcc -fsanitize=fuzzer-no-link,address
+  -Xswiftc -DFUZZING -Xswiftc -use-ld=lld -Xcc -fsanitize=fuzzer-no-link,address
 
 fuzz-build:
 	for t in $(FUZZ_TARGETS); do $(SWIFT) build $(FUZZ_SWIFT_FLAGS) --product $$t || exit 1; done
