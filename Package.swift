@@ -24,8 +24,9 @@ let package = Package(
         // The remote backend: an OpenAI-compatible server behind the engine's ModelBackend interface.
         .target(name: "PalmtopRemote", dependencies: ["PalmtopEngine", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         // BIG-bench JSON tasks run by BIG-bench's own protocol (task data is pulled at run time, never shipped).
-        .target(name: "PalmtopBigBench", dependencies: ["PalmtopEngine"]),
-        .target(name: "PalmtopTUI", dependencies: ["CNcursesw", "PalmtopEngine", "PalmtopPrompts"]),
+        // It also turns a task into a library prompt for the REPL (`BigBenchLivePrompt`).
+        .target(name: "PalmtopBigBench", dependencies: ["PalmtopEngine", "PalmtopPrompts"]),
+        .target(name: "PalmtopTUI", dependencies: ["CNcursesw", "PalmtopEngine", "PalmtopPrompts", "PalmtopBigBench"]),
         .executableTarget(
             name: "palmtop",
             dependencies: ["PalmtopTUI", "PalmtopPrompts", "PalmtopEngine", "PalmtopRemote", "PalmtopBigBench",
@@ -43,8 +44,8 @@ let package = Package(
         .testTarget(name: "PalmtopSamplingTests", dependencies: ["PalmtopSampling"]),
         .testTarget(name: "PalmtopEngineTests", dependencies: ["PalmtopEngine", "CKernels", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopPromptsTests", dependencies: ["PalmtopPrompts", "PalmtopTestSupport"]),
-        .testTarget(name: "PalmtopBigBenchTests", dependencies: ["PalmtopBigBench", "PalmtopTestSupport"]),
-        .testTarget(name: "PalmtopTUITests", dependencies: ["PalmtopTUI", "PalmtopTestSupport"]),
+        .testTarget(name: "PalmtopBigBenchTests", dependencies: ["PalmtopBigBench", "PalmtopPrompts", "PalmtopTestSupport"]),
+        .testTarget(name: "PalmtopTUITests", dependencies: ["PalmtopTUI", "PalmtopBigBench", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopRemoteTests", dependencies: ["PalmtopRemote", "PalmtopTestSupport"]),
         // Drives the release binary (built by `make test` before the suite runs).
         .testTarget(name: "PalmtopCLITests", dependencies: ["PalmtopTestSupport"]),

@@ -10,6 +10,14 @@
 # read bandwidth (scripts/read_bandwidth.c), which bounds decode, and f32 FMA peak
 # (scripts/fma_peak.c), which bounds prefill on paths without bf16 dot products, on 1 and 2 threads.
 set -euo pipefail
+# Linux groups scheduling by session (autogroups, on by default): a background job at nice 19 in another
+# session still gets an equal share of the CPU against this one (a nice-19 soak test took half of both
+# cores on 2026-12-02). When allowed (root), run in a session of our own at autogroup nice -19 so such
+# work yields; both engines run in it.
+if [ -z "${PALMTOP_BENCH_SESSION:-}" ] && [ -w /proc/self/autogroup ] && command -v setsid >/dev/null; then
+  export PALMTOP_BENCH_SESSION=1
+  exec setsid -w bash -c 'echo -19 > /proc/self/autogroup 2>/dev/null || true; exec "$0" "$@"' "$0" "$@"
+fi
 here=$(dirname "$0")
 cc -O2 -pthread "$here/read_bandwidth.c" -o /tmp/palmtop_read_bandwidth
 cc -O3 -pthread "$here/fma_peak.c" -o /tmp/palmtop_fma_peak
@@ -30,6 +38,7 @@ int main(void) {
 EOF
 probes() {
   /tmp/palmtop_kernel_path | sed "s/^/$1: /"
+  echo "$1: load average $(cut -d' ' -f1-3 /proc/loadavg), scheduler $(cat /proc/self/autogroup 2>/dev/null || echo 'without autogroups')"
   echo "$1: read bandwidth $(/tmp/palmtop_read_bandwidth 1) GB/s on 1 thread, $(/tmp/palmtop_read_bandwidth 2) GB/s on 2"
   /tmp/palmtop_fma_peak 2 | sed "s/^/$1: /"
 }

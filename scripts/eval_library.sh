@@ -7,8 +7,9 @@ printf '| prompt | method | model | 0-shot | few-shot |\n|---|---|---|---|---|\n
 for yaml in prompts/*.yaml; do
   name=$(basename "$yaml" .yaml)
   for model in gemma-3-270m smollm2-135m-instruct; do
-    zero=$("$bin" eval "$name" --model "$model" --shots 0 --json | tail -1)
-    few=$("$bin" eval "$name" --model "$model" --json | tail -1)
+    # Greedy, as the table has always been measured (arithmetic-cot votes over samples by default).
+    zero=$("$bin" eval "$name" --model "$model" --shots 0 --samples 1 --json | tail -1)
+    few=$("$bin" eval "$name" --model "$model" --samples 1 --json | tail -1)
     python3 - "$name" "$model" "$zero" "$few" <<'PY'
 import json, sys
 name, model, zero, few = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])

@@ -3,13 +3,15 @@
 // - the prefill GEMM in GFLOP/s for the default models' shapes at 512 tokens, weights hot in cache
 //   and cold (64 different copies in turn, as a model's layers are); on the bf16 dot-product paths
 //   both the fast (activations rounded to bf16) and the exact (hi + lo) form;
-// - a decode matvec streaming a 262,144 × 640 bf16 matrix (Gemma 3's output projection) in GB/s.
+// - a decode matvec streaming a 262,144 × 640 bf16 matrix (Gemma 3's output projection) in GB/s;
+// - one layer's prompt-pass attention (pk_attend, f32) of each default model at 512 tokens, in ms and
+//   GFLOP/s, with the units (two tokens × one KV head) dealt round-robin over the threads as the engine does.
 // Each is run on every thread count given (default 1 2): threads take 48-row chunks from a shared
 // counter, as the engine does, so compare 2-thread figures with 2-thread probes (fma_peak.c,
 // read_bandwidth.c).
 // Build and run from the repository root:
 //   clang -O3 -pthread -ISources/CKernels/include scripts/kernel_bench.c Sources/CKernels/*.c -lm \
-//     -o /tmp/kernel_bench && PALMTOP_KERNELS=avx2 /tmp/kernel_bench [gemm|matvec] [threads...]
+//     -o /tmp/kernel_bench && PALMTOP_KERNELS=avx2 /tmp/kernel_bench [gemm|matvec|attention] [threads...]
 #include "ckernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,6 +32,13 @@ static double now(void) {
 
 // ---- a team of threads kept alive across calls (a new thread per call would cost more than small GEMMs) ----
 
+// One layer of a prompt's attention: heads = KV heads × group query heads of `dim`, `tokens` positions.
+typedef struct {
+    int64_t kv_heads, group, dim, tokens;
+    const float *q, *keys, *values;
+    float *out, *scores[MAX_THREADS];
+} attention_job;
+
 typedef struct {
     const uint16_t *w;
     const float *x;
@@ -37,14 +46,31 @@ typedef struct {
     float *y;
     int64_t rows, cols, tokens;
     int matvec;  // 1: each thread streams one contiguous share of the rows, as decode does
+    const attention_job *attention;  // when set, the run is this instead
 } job;
 
 static job g_job;
 static int g_threads;
 static atomic_int g_generation, g_done, g_next;
 
+static void attention_share(const attention_job *a, int part) {
+    const int64_t kv_dim = a->kv_heads * a->dim, q_dim = kv_dim * a->group, pairs = (a->tokens + 1) / 2;
+    for (int64_t u = part; u < pairs * a->kv_heads; u += g_threads) {
+        int64_t t = u / a->kv_heads * 2, g = u % a->kv_heads, count = t + 2 <= a->tokens ? 2 : 1;
+        int64_t counts[2] = {t + 1, t + 2};
+        pk_kv_segment seg[2] = {{a->keys + g * a->dim * 16, a->values + g * a->dim, t + count, 0}, {NULL, NULL, 0, 0}};
+        const int64_t offset = t * q_dim + g * a->group * a->dim;
+        pk_attend(a->q + offset, q_dim, count, a->group, a->dim, seg, counts, kv_dim * 16, kv_dim, 0.0625f, a->scores[part],
+                  a->out + offset, q_dim, NULL);
+    }
+}
+
 static void run_share(int part) {
     const job *j = &g_job;
+    if (j->attention) {
+        attention_share(j->attention, part);
+        return;
+    }
     if (j->matvec) {
         int64_t a = j->rows * part / g_threads, b = j->rows * (part + 1) / g_threads;
         pk_matvec_bf16(j->w, j->x, j->y, a, b, j->cols);
@@ -58,8 +84,12 @@ static void run_share(int part) {
     }
 }
 
+// The generation current when the newest worker was created: a worker waits for the one after it, even
+// if the first run it belongs to started before the thread got to run.
+static int g_created_at;
+
 static void *worker(void *arg) {
-    int part = (int)(long)arg, seen = atomic_load(&g_generation);  // started between runs: wait for the next
+    int part = (int)(long)arg, seen = g_created_at;
     for (;;) {
         while (atomic_load(&g_generation) == seen) {}
         seen = atomic_load(&g_generation);
@@ -144,6 +174,36 @@ static void matvec(void) {
     free(w); free(x); free(y);
 }
 
+// One layer's prompt-pass attention in ms (median of 7) and GFLOP/s (q·k and p·v over the causal
+// triangle, 4 FLOPs per query row, position and dimension).
+static void attention(const char *name, int64_t kv_heads, int64_t group, int64_t dim, int64_t tokens) {
+    attention_job a = {kv_heads, group, dim, tokens, NULL, NULL, NULL, NULL, {NULL}};
+    const int64_t kv_dim = kv_heads * dim, q_dim = kv_dim * group, blocks = (tokens + 15) / 16;
+    float *q = malloc(tokens * q_dim * 4), *keys = aligned_alloc(64, blocks * 16 * kv_dim * 4);
+    float *values = aligned_alloc(64, blocks * 16 * kv_dim * 4);
+    a.out = malloc(tokens * q_dim * 4);
+    for (int64_t i = 0; i < tokens * q_dim; i++) q[i] = (float)(i % 17) * 0.05f - 0.4f;
+    for (int64_t i = 0; i < blocks * 16 * kv_dim; i++) { keys[i] = (float)(i % 13) * 0.05f - 0.3f; values[i] = (float)(i % 11) * 0.1f - 0.5f; }
+    a.q = q; a.keys = keys; a.values = values;
+    for (int i = 0; i < g_threads; i++) a.scores[i] = malloc(8 * (tokens + 64) * 4);
+    g_job = (job){0};
+    g_job.attention = &a;
+    run();
+    double times[7];
+    for (int r = 0; r < 7; r++) {
+        double t0 = now();
+        run();
+        times[r] = now() - t0;
+    }
+    qsort(times, 7, sizeof times[0], compare);
+    double flops = 4.0 * kv_heads * group * dim * (double)tokens * (tokens + 1) / 2;
+    printf("attention %-8s %lld KV heads × %lld, dim %3lld, %lld tokens  %d thr  %6.2f ms  %6.1f GFLOP/s\n", name, (long long)kv_heads,
+           (long long)group, (long long)dim, (long long)tokens, g_threads, times[3] * 1e3, flops / times[3] / 1e9);
+    for (int i = 0; i < g_threads; i++) free(a.scores[i]);
+    free(q); free(keys); free(values); free(a.out);
+    g_job.attention = NULL;
+}
+
 // The prefill shapes (rows × cols) of the default models' layers, at 512 tokens.
 static void model_shapes(void) {
     gemm("gemma3 q", 1024, 640, 512);
@@ -168,10 +228,11 @@ int main(int argc, char **argv) {
         pk_set_path(p);
     }
     printf("kernel path %s (best on this CPU: %s)\n", pk_path_name(pk_current_path()), pk_path_name(pk_best_path()));
-    // Arguments: optionally `gemm` or `matvec` (default both), then thread counts (default 1 2).
-    int first = 1, gemms = 1, matvecs = 1;
-    if (argc > 1 && strcmp(argv[1], "gemm") == 0) { matvecs = 0; first = 2; }
-    else if (argc > 1 && strcmp(argv[1], "matvec") == 0) { gemms = 0; first = 2; }
+    // Arguments: optionally `gemm`, `matvec` or `attention` (default all), then thread counts (default 1 2).
+    int first = 1, gemms = 1, matvecs = 1, attentions = 1;
+    if (argc > 1 && strcmp(argv[1], "gemm") == 0) { matvecs = attentions = 0; first = 2; }
+    else if (argc > 1 && strcmp(argv[1], "matvec") == 0) { gemms = attentions = 0; first = 2; }
+    else if (argc > 1 && strcmp(argv[1], "attention") == 0) { gemms = matvecs = 0; first = 2; }
     int counts[8] = {1, 2}, n = 2;
     if (argc > first) {
         n = 0;
@@ -185,11 +246,16 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
         for (; started < counts[i]; started++) {
             pthread_t t;
+            g_created_at = atomic_load(&g_generation);
             pthread_create(&t, NULL, worker, (void *)(long)started);
         }
         g_threads = counts[i];
         if (gemms) model_shapes();
         if (matvecs) matvec();
+        if (attentions) {
+            attention("gemma3", 1, 4, 256, 512);
+            attention("smollm2", 3, 3, 64, 512);
+        }
     }
     return 0;
 }

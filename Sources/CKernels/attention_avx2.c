@@ -8,44 +8,41 @@
 
 #define ROWS 4  // query rows per register tile
 
-// Scores of R query rows against n positions, one block of 16 per step (`ks` floats between blocks);
-// masked loads in the last block, which need not exist past the run.
+// Scores of R query rows against one block of up to 16 positions (`left` of them exist; masked loads
+// past the run, whose last block need not exist there).
 __attribute__((target("avx2,fma"), always_inline))
-static inline void scores_rows(const int R, const float *const *qrow, int64_t dim, const float *kt, int64_t ks, int64_t n,
-                               float scale, float *scores, int64_t sstride) {
-    for (int64_t j = 0; j < n; j += 16) {
-        __m256i m0 = tail_mask8(n - j), m1 = tail_mask8(n - j - 8);
-        int whole = n - j >= 16;
-        __m256 acc[ROWS][2];
-        for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-        const float *block = kt + (j / 16) * ks;
-        for (int64_t i = 0; i < dim; i++) {
-            __m256 k0 = whole ? _mm256_loadu_ps(block + i * 16) : _mm256_maskload_ps(block + i * 16, m0);
-            __m256 k1 = whole ? _mm256_loadu_ps(block + i * 16 + 8) : _mm256_maskload_ps(block + i * 16 + 8, m1);
-            for (int r = 0; r < R; r++) {
-                __m256 qb = _mm256_broadcast_ss(qrow[r] + i);
-                acc[r][0] = _mm256_fmadd_ps(qb, k0, acc[r][0]);
-                acc[r][1] = _mm256_fmadd_ps(qb, k1, acc[r][1]);
-            }
-        }
-        __m256 sc = _mm256_set1_ps(scale);
+static inline void scores_block(const int R, const float *const *qrow, int64_t dim, const float *block, int64_t left,
+                                float scale, float *scores, int64_t sstride) {
+    __m256i m0 = tail_mask8(left), m1 = tail_mask8(left - 8);
+    int whole = left >= 16;
+    __m256 acc[ROWS][2];
+    for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < dim; i++) {
+        __m256 k0 = whole ? _mm256_loadu_ps(block + i * 16) : _mm256_maskload_ps(block + i * 16, m0);
+        __m256 k1 = whole ? _mm256_loadu_ps(block + i * 16 + 8) : _mm256_maskload_ps(block + i * 16 + 8, m1);
         for (int r = 0; r < R; r++) {
-            float *s = scores + r * sstride + j;
-            if (whole) {
-                _mm256_storeu_ps(s, _mm256_mul_ps(acc[r][0], sc));
-                _mm256_storeu_ps(s + 8, _mm256_mul_ps(acc[r][1], sc));
-            } else {
-                _mm256_maskstore_ps(s, m0, _mm256_mul_ps(acc[r][0], sc));
-                _mm256_maskstore_ps(s + 8, m1, _mm256_mul_ps(acc[r][1], sc));
-            }
+            __m256 qb = _mm256_broadcast_ss(qrow[r] + i);
+            acc[r][0] = _mm256_fmadd_ps(qb, k0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(qb, k1, acc[r][1]);
+        }
+    }
+    __m256 sc = _mm256_set1_ps(scale);
+    for (int r = 0; r < R; r++) {
+        float *s = scores + r * sstride;
+        if (whole) {
+            _mm256_storeu_ps(s, _mm256_mul_ps(acc[r][0], sc));
+            _mm256_storeu_ps(s + 8, _mm256_mul_ps(acc[r][1], sc));
+        } else {
+            _mm256_maskstore_ps(s, m0, _mm256_mul_ps(acc[r][0], sc));
+            _mm256_maskstore_ps(s + 8, m1, _mm256_mul_ps(acc[r][1], sc));
         }
     }
 }
 
-// out[r] (+)= Σ_j p[r][j] · v[j] for R rows over n positions, 16 dimensions per step (masked at the end).
+// out[r] (+)= Σ_{j<jn} p[r][j] · v[j] for R rows over jn ≤ 16 positions, 16 dimensions per step (masked at the end).
 __attribute__((target("avx2,fma"), always_inline))
-static inline void values_rows(const int R, const float *p, int64_t pstride, int64_t n, const float *v, int64_t vs, int64_t dim,
-                               float *const *orow, int accumulate) {
+static inline void values_block(const int R, const float *p, int64_t pstride, int64_t jn, const float *v, int64_t vs, int64_t dim,
+                                float *const *orow, int accumulate) {
     for (int64_t d = 0; d < dim; d += 16) {
         __m256i m0 = tail_mask8(dim - d), m1 = tail_mask8(dim - d - 8);
         int whole = dim - d >= 16;  // plain loads and stores then: AMD's masked ones are slower
@@ -54,7 +51,7 @@ static inline void values_rows(const int R, const float *p, int64_t pstride, int
             acc[r][0] = accumulate ? _mm256_maskload_ps(orow[r] + d, m0) : _mm256_setzero_ps();
             acc[r][1] = accumulate ? _mm256_maskload_ps(orow[r] + d + 8, m1) : _mm256_setzero_ps();
         }
-        for (int64_t j = 0; j < n; j++) {
+        for (int64_t j = 0; j < jn; j++) {
             const float *row = v + j * vs + d;
             __m256 v0 = whole ? _mm256_loadu_ps(row) : _mm256_maskload_ps(row, m0);
             __m256 v1 = whole ? _mm256_loadu_ps(row + 8) : _mm256_maskload_ps(row + 8, m1);
@@ -127,27 +124,33 @@ void attend_avx2(const float *q, int64_t qstride, int64_t tokens, int64_t heads,
             qrow[r] = q + (r / hc) * qstride + (h0 + r % hc) * dim;
             orow[r] = out + (r / hc) * ostride + (h0 + r % hc) * dim;
         }
-        int64_t offset = 0;
-        for (int k = 0; k < 2; k++) {
-            if (seg[k].n == 0) continue;
-            for (int r = 0; r < R; r += ROWS) {
-#define SCORES(RR) scores_rows(RR, qrow + r, dim, seg[k].keys, ks, seg[k].n, scale, scores + r * n + offset, n)
-                BY_FOUR(R - r, SCORES)
+        // Every row group takes a block of keys (16 KB at 256 dimensions) or values while it is in L1, so
+        // the 8 rows of a pass read each from L2 once instead of once per group of 4.
+        for (int k = 0; k < 2; k++)
+            for (int64_t j = 0; j < seg[k].n; j += 16) {
+                const float *block = seg[k].keys + (j / 16) * ks;
+                float *s = scores + (k == 0 ? 0 : seg[0].n) + j;
+                for (int r = 0; r < R; r += ROWS) {
+#define SCORES(RR) scores_block(RR, qrow + r, dim, block, seg[k].n - j, scale, s + r * n, n)
+                    BY_FOUR(R - r, SCORES)
+                }
             }
-            offset += seg[k].n;
-        }
         for (int r = 0; r < R; r++)
             softmax_row(scores + r * n, seg[0].skip, counts[r / hc], n, stats ? stats + 2 * ((r / hc) * heads + h0 + r % hc) : NULL);
-        offset = seg[0].skip;
+        int64_t offset = seg[0].skip;
+        int started = 0;
         for (int k = 0; k < 2; k++) {
             int64_t from = k == 0 ? seg[0].skip : 0;
-            if (seg[k].n - from <= 0) { offset += seg[k].n - from; continue; }
-            int acc = k > 0 && seg[0].n > seg[0].skip;
-            for (int r = 0; r < R; r += ROWS) {
-#define VALUES(RR) values_rows(RR, scores + r * n + offset, n, seg[k].n - from, seg[k].values + from * vs, vs, dim, orow + r, acc)
-                BY_FOUR(R - r, VALUES)
+            for (int64_t j = from; j < seg[k].n; j += 16) {
+                int64_t jn = seg[k].n - j < 16 ? seg[k].n - j : 16;
+                const float *block = seg[k].values + j * vs;
+                for (int r = 0; r < R; r += ROWS) {
+#define VALUES(RR) values_block(RR, scores + r * n + offset, n, jn, block, vs, dim, orow + r, started)
+                    BY_FOUR(R - r, VALUES)
+                }
+                offset += jn;
+                started = 1;
             }
-            offset += seg[k].n - from;
         }
     }
 }

@@ -175,6 +175,15 @@ static void matmul_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint1
 
 #endif
 
+int64_t pk_matmul_tile_rows(void) {
+    switch (pk_current_path()) {
+    case PK_PATH_AVX2:
+    case PK_PATH_NEON: return 16;  // panels of 16 rows (matmul_avx2.c, matmul_neon.c)
+    case PK_PATH_NEON_BF16: return 8;
+    default: return TILE_ROWS;
+    }
+}
+
 void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, int64_t cols, int64_t group_begin,
                   int64_t group_end) {
 #if defined(__x86_64__)

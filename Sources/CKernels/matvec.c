@@ -111,7 +111,70 @@ static void matvec_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint1
     }
 }
 
+// A few tokens at once (verifying drafted tokens): each weight row is loaded once for up to four
+// tokens, and each token keeps its own four accumulators in exactly matvec_avx512bf16's order, so its
+// outputs equal the one-token kernel's bit for bit while the products of different tokens overlap
+// (one token alone waits on its chains of dependent products once the row is in cache).
+__attribute__((target("avx512f,avx512bw,avx512bf16"), always_inline))
+static inline void matvec_tokens_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, int64_t ldx, float *y,
+                                            int64_t ldy, int64_t r0, int64_t r1, const int T, int64_t cols) {
+    for (int64_t r = r0; r < r1; r++) {
+        const uint16_t *row = w + r * cols;
+        __m512 a[4][4];
+        for (int t = 0; t < T; t++)
+            for (int i = 0; i < 4; i++) a[t][i] = _mm512_setzero_ps();
+        int64_t k = 0;
+        for (; k + 128 <= cols; k += 128) {
+            __m512i wv[4];
+            for (int i = 0; i < 4; i++) wv[i] = _mm512_loadu_si512(row + k + 32 * i);
+            for (int t = 0; t < T; t++)
+                for (int i = 0; i < 4; i++)
+                    a[t][i] = dp(dp(a[t][i], _mm512_loadu_si512(xh + t * ldx + k + 32 * i), wv[i]),
+                                 _mm512_loadu_si512(xl + t * ldx + k + 32 * i), wv[i]);
+        }
+        for (; k < cols; k += 32) {
+            __mmask32 m = cols - k >= 32 ? 0xFFFFFFFFu : ((1u << (cols - k)) - 1);
+            __m512i wv = _mm512_maskz_loadu_epi16(m, row + k);
+            for (int t = 0; t < T; t++)
+                a[t][0] = dp(dp(a[t][0], _mm512_maskz_loadu_epi16(m, xh + t * ldx + k), wv), _mm512_maskz_loadu_epi16(m, xl + t * ldx + k), wv);
+        }
+        for (int t = 0; t < T; t++)
+            y[t * ldy + r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a[t][0], a[t][1]), _mm512_add_ps(a[t][2], a[t][3])));
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static void matvec_group_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint16_t *xl, int64_t ldx, float *y, int64_t ldy,
+                                    int64_t r0, int64_t r1, int T, int64_t cols) {
+    switch (T) {
+    case 1: matvec_tokens_avx512bf16(w, xh, xl, ldx, y, ldy, r0, r1, 1, cols); break;
+    case 2: matvec_tokens_avx512bf16(w, xh, xl, ldx, y, ldy, r0, r1, 2, cols); break;
+    case 3: matvec_tokens_avx512bf16(w, xh, xl, ldx, y, ldy, r0, r1, 3, cols); break;
+    default: matvec_tokens_avx512bf16(w, xh, xl, ldx, y, ldy, r0, r1, 4, cols); break;
+    }
+}
+
 #endif
+
+void pk_matvec_bf16_tokens(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
+                           int64_t cols) {
+#if defined(__x86_64__)
+    if (pk_current_path() == PK_PATH_AVX512BF16 && tokens <= PK_MATVEC_MAX_TOKENS && cols <= 2048) {
+        uint16_t xh[PK_MATVEC_MAX_TOKENS * 2048], xl[PK_MATVEC_MAX_TOKENS * 2048];
+        for (int64_t t = 0; t < tokens; t++) pk_split_bf16(x + t * cols, xh + t * cols, xl + t * cols, cols);
+        for (int64_t t = 0; t < tokens; t += 4) {
+            int n = tokens - t < 4 ? (int)(tokens - t) : 4;
+            matvec_group_avx512bf16(w, xh + t * cols, xl + t * cols, cols, y + t * ldy, ldy, r0, r1, n, cols);
+        }
+        return;
+    }
+#endif
+    // Elsewhere the one-token kernel per token, over blocks of rows that stay in cache between tokens.
+    for (int64_t b = r0; b < r1; b += 32) {
+        int64_t e = b + 32 < r1 ? b + 32 : r1;
+        for (int64_t t = 0; t < tokens; t++) pk_matvec_bf16(w, x + t * cols, y + t * ldy, b, e, cols);
+    }
+}
 
 void pk_matvec_bf16(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols) {
     switch (pk_current_path()) {

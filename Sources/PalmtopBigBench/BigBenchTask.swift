@@ -123,15 +123,20 @@ extension BigBenchTask {
         do { json = try JSONValue.parse(data) } catch { throw BigBenchError("\(file.path): \(error)") }
         var subdirectories: [URL] = []
         if json["examples"] == nil {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-            let paths = names.map { "\($0)/task.json" }.filter { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
-            subdirectories = paths.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) { $0.value < $1.value } }
-                .map { directory.appendingPathComponent(String($0.dropLast("/task.json".count))) }
+            subdirectories = subtaskDirectories(of: directory)
             if subdirectories.isEmpty { throw BigBenchError("task \(file.path) must have either examples or subtasks") }
         }
         return try decode(json, parentName: parentName) { name in
             try subdirectories.map { try load(directory: $0, parentName: name) }
         }
+    }
+
+    /// A container's subtask folders (those holding a `task.json`), sorted by path as BIG-bench sorts them.
+    static func subtaskDirectories(of directory: URL) -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        let paths = names.map { "\($0)/task.json" }.filter { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
+        return paths.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) { $0.value < $1.value } }
+            .map { directory.appendingPathComponent(String($0.dropLast("/task.json".count))) }
     }
 
     /// Builds a task from parsed JSON with `json_task.py`'s checks and defaults; `subtasks` loads a

@@ -3,6 +3,8 @@
 public struct FormattedExample: Sendable {
     /// `input_prefix + input [+ choice_prefix + choice_prefix.join(permuted choices)] + output_prefix`.
     public let input: String
+    /// The input between the prefixes: the example's input with the permuted choices appended.
+    public let body: String
     public let targets: [String]
     /// Choices in file order (the order they are scored in); nil for a generative example.
     public let choices: [String]?
@@ -13,8 +15,9 @@ public struct FormattedExample: Sendable {
 public struct BigBenchQuery: Sendable {
     /// Index of the query in the task's distinct examples.
     public let exampleIndex: Int
-    /// Indices of the shots, in prompt order.
+    /// Indices of the shots, in prompt order, and the target each was shown with.
     public let shotIndices: [Int]
+    public let shotTargets: [String]
     /// `task_prefix` + shots (each its input and one of its targets) + separator + the query's input.
     public let prompt: String
     public let example: FormattedExample
@@ -37,8 +40,8 @@ extension BigBenchLeaf {
                 }()
                 input += choicePrefix + order.map { sorted[$0] }.joined(separator: choicePrefix)
             }
-            input = inputPrefix + input + outputPrefix
-            return FormattedExample(input: input, targets: e.targets, choices: e.choices, targetScores: e.targetScores)
+            return FormattedExample(input: inputPrefix + input + outputPrefix, body: input, targets: e.targets, choices: e.choices,
+                                    targetScores: e.targetScores)
         }
     }
 
@@ -66,7 +69,7 @@ extension BigBenchLeaf {
         var rng = NumpyRandomState(seed: seed)
         if shots == 0 {
             let order = count < n ? rng.choiceWithoutReplacement(from: n, count: count) : Array(0..<n)
-            return order.map { BigBenchQuery(exampleIndex: $0, shotIndices: [], prompt: taskPrefix + formatted[$0].input, example: formatted[$0]) }
+            return order.map { BigBenchQuery(exampleIndex: $0, shotIndices: [], shotTargets: [], prompt: taskPrefix + formatted[$0].input, example: formatted[$0]) }
         }
         guard n >= shots + 1 else {
             throw BigBenchError("\(shots) shots need at least \(shots + 1) distinct examples; the task has \(n)")
@@ -84,11 +87,9 @@ extension BigBenchLeaf {
             let pool = (0..<n).filter { classOf[$0] != classOf[q] }
             guard pool.count >= shots else { throw BigBenchError("cannot take a larger sample than population (\(shots) shots, \(pool.count) other examples)") }
             let shotIndices = rng.choiceWithoutReplacement(from: pool.count, count: shots).map { pool[$0] }
-            let context = shotIndices.map { s in
-                let targets = formatted[s].targets
-                return formatted[s].input + targets[rng.choice(from: targets.count)]
-            }.joined(separator: separator)
-            return BigBenchQuery(exampleIndex: q, shotIndices: shotIndices, prompt: taskPrefix + context + separator + formatted[q].input,
+            let shotTargets = shotIndices.map { s in formatted[s].targets[rng.choice(from: formatted[s].targets.count)] }
+            let context = zip(shotIndices, shotTargets).map { formatted[$0].input + $1 }.joined(separator: separator)
+            return BigBenchQuery(exampleIndex: q, shotIndices: shotIndices, shotTargets: shotTargets, prompt: taskPrefix + context + separator + formatted[q].input,
                                  example: formatted[q])
         }
     }

@@ -89,27 +89,32 @@ public struct BigBenchRunner {
                 throw BigBenchError("for task \(task.name): --limit \(limit) must be at least the number of subtasks (\(leaves.count))")
             }
         }
-        return try leaves.map { t in
-            let leaf = t.leaf!
-            let chosen = metric ?? leaf.preferredScore
-            let listed = leaf.reportedMetrics
-            guard listed.contains(chosen) else {
-                throw BigBenchError("\(t.name) is not scored by \(chosen) (its metrics: \(listed.joined(separator: ", ")))")
-            }
-            guard BigBenchMetrics.computed.contains(chosen) else {
-                let available = listed.filter { BigBenchMetrics.computed.contains($0) }
-                throw BigBenchError("\(t.name): Palmtop does not compute \(chosen)" +
-                                    (available.isEmpty ? " nor any other metric of this task" : "; choose one of \(available.joined(separator: ", ")) with --metric"))
-            }
-            let queries: [BigBenchQuery]
-            do { queries = try leaf.queries(shots: shots, limit: perLeafLimit) } catch let e as BigBenchError { throw BigBenchError("\(t.name): \(e.description)") }
-            if Self.isChoiceMetric(chosen), let bad = queries.first(where: { ($0.example.choices ?? []).isEmpty }) {
-                throw BigBenchError("\(t.name): example \(bad.exampleIndex + 1) has no choices")
-            }
-            let post = Self.isChoiceMetric(chosen) ? nil
-                : try OutputPostprocessor(maxLength: maxLength, stopString: leaf.stopString, outputRegex: leaf.outputRegex)
-            return Plan(task: t, leaf: leaf, metric: chosen, queries: queries, postprocessor: post)
+        return try leaves.map { try leafPlan($0, limit: perLeafLimit) }
+    }
+
+    /// One leaf's plan: the metric checked, and BIG-bench's queries — or `given` ones (checked the same way).
+    func leafPlan(_ t: BigBenchTask, limit: Int?, queries given: [BigBenchQuery]? = nil) throws -> Plan {
+        guard let leaf = t.leaf else { throw BigBenchError("\(t.name) is a container of subtasks; name one of them (\(t.name):SUBTASK)") }
+        let chosen = metric ?? leaf.preferredScore
+        let listed = leaf.reportedMetrics
+        guard listed.contains(chosen) else {
+            throw BigBenchError("\(t.name) is not scored by \(chosen) (its metrics: \(listed.joined(separator: ", ")))")
         }
+        guard BigBenchMetrics.computed.contains(chosen) else {
+            let available = listed.filter { BigBenchMetrics.computed.contains($0) }
+            throw BigBenchError("\(t.name): Palmtop does not compute \(chosen)" +
+                                (available.isEmpty ? " nor any other metric of this task" : "; choose one of \(available.joined(separator: ", ")) with --metric"))
+        }
+        let queries: [BigBenchQuery]
+        if let given { queries = given } else {
+            do { queries = try leaf.queries(shots: shots, limit: limit) } catch let e as BigBenchError { throw BigBenchError("\(t.name): \(e.description)") }
+        }
+        if Self.isChoiceMetric(chosen), let bad = queries.first(where: { ($0.example.choices ?? []).isEmpty }) {
+            throw BigBenchError("\(t.name): example \(bad.exampleIndex + 1) has no choices")
+        }
+        let post = Self.isChoiceMetric(chosen) ? nil
+            : try OutputPostprocessor(maxLength: maxLength, stopString: leaf.stopString, outputRegex: leaf.outputRegex)
+        return Plan(task: t, leaf: leaf, metric: chosen, queries: queries, postprocessor: post)
     }
 
     /// How many queries the run has; throws the one-line problem if the run cannot go ahead.
@@ -127,7 +132,16 @@ public struct BigBenchRunner {
         return summarize(leafScores)
     }
 
-    private func run(_ plan: Plan, model: BigBenchModel, onItem: (BigBenchItemResult) -> Void) throws -> BigBenchLeafScore {
+    /// Scores queries the caller built on this runner's leaf task — the REPL's live prompt, whose
+    /// exemplars stand in for BIG-bench's drawn shots — exactly as `run` scores its own. Once
+    /// `shouldStop()` is true no further query starts, and the score covers the queries done.
+    public func run(queries: [BigBenchQuery], model: BigBenchModel, shouldStop: () -> Bool = { false },
+                    onItem: (BigBenchItemResult) -> Void = { _ in }) throws -> BigBenchLeafScore {
+        try run(leafPlan(task, limit: nil, queries: queries), model: model, shouldStop: shouldStop, onItem: onItem)
+    }
+
+    private func run(_ plan: Plan, model: BigBenchModel, shouldStop: () -> Bool = { false },
+                     onItem: (BigBenchItemResult) -> Void) throws -> BigBenchLeafScore {
         let leaf = plan.leaf
         let choiceRun = Self.isChoiceMetric(plan.metric)
         // The metrics of the kind this run computes anyway; the others are named as not computed.
@@ -138,8 +152,8 @@ public struct BigBenchRunner {
         for m in listed where !computed.contains(m) {
             notComputed[m] = BigBenchMetrics.computed.contains(m) ? "not run (choose it with --metric)" : "not implemented in Palmtop"
         }
-        var grade = 0.0, brierSum = 0.0, brierCount = 0, exact = 0.0, caseless = 0.0
-        for (i, q) in plan.queries.enumerated() {
+        var grade = 0.0, brierSum = 0.0, brierCount = 0, exact = 0.0, caseless = 0.0, done = 0
+        for (i, q) in plan.queries.enumerated() where !shouldStop() {
             let result: BigBenchItemResult
             if choiceRun {
                 let scores = q.example.targetScores!
@@ -162,9 +176,10 @@ public struct BigBenchRunner {
                                             choices: nil, logprobs: nil, rawOutput: raw, output: out, prediction: out,
                                             targets: q.example.targets, score: plan.metric == "exact_str_match" ? e : c)
             }
+            done += 1
             onItem(result)
         }
-        let n = Double(max(plan.queries.count, 1))
+        let n = Double(max(done, 1))
         var values: [String: Double] = [:]
         for m in computed {
             let v: Double
@@ -178,7 +193,7 @@ public struct BigBenchRunner {
         }
         let low = plan.metric == leaf.preferredScore ? leaf.lowScore : (BigBenchMetrics.ranges[plan.metric]?.low ?? 0)
         let chance = BigBenchMetrics.renormalized.contains(plan.metric) ? low * 100 : low
-        return BigBenchLeafScore(task: plan.task.name, items: plan.queries.count, metrics: values, metric: plan.metric,
+        return BigBenchLeafScore(task: plan.task.name, items: done, metrics: values, metric: plan.metric,
                                  score: values[plan.metric]!, chance: chance, notComputed: notComputed)
     }
 

@@ -67,7 +67,12 @@ public struct BigBenchStore: Sendable {
         guard manifest.tasks.contains(where: { $0.name == name }) else {
             throw BigBenchError("unknown BIG-bench task '\(name)'" + Self.suggestion(for: name, among: manifest.tasks.map(\.name) + manifest.programmatic))
         }
-        let task = try BigBenchTask.load(directory: tasksDirectory.appendingPathComponent(name))
+        let directory = tasksDirectory.appendingPathComponent(name)
+        if parts.count == 2, let summary = manifest.tasks.first(where: { $0.name == name }),
+           let sub = try Self.loadSubtask(parts[1], of: summary, in: directory) {
+            return sub
+        }
+        let task = try BigBenchTask.load(directory: directory)
         guard parts.count == 2 else { return task }
         let childNames = task.subtasks.map { String($0.name.dropFirst(task.name.count + 1)) }
         guard !task.subtasks.isEmpty else { throw BigBenchError("\(name) has no subtasks") }
@@ -75,6 +80,18 @@ public struct BigBenchStore: Sendable {
             throw BigBenchError("\(name) has no subtask '\(parts[1])'" + Self.suggestion(for: parts[1], among: childNames))
         }
         return task.subtasks[i]
+    }
+
+    /// One subtask alone, without reading its siblings (a container can hold hundreds of megabytes):
+    /// the manifest's subtask names are in BIG-bench's folder order. Nil when the names and folders do
+    /// not line up, so the caller loads the whole container and reports what is wrong.
+    static func loadSubtask(_ child: String, of summary: BigBenchTaskSummary, in directory: URL) throws -> BigBenchTask? {
+        let split = summary.subtasks.map { full in full.firstIndex(of: ":").map { (parent: String(full[..<$0]), child: String(full[full.index(after: $0)...])) } }
+        guard let i = split.firstIndex(where: { $0?.child == child }), let parent = split[i]?.parent else { return nil }
+        let folders = BigBenchTask.subtaskDirectories(of: directory)
+        guard folders.count == summary.subtasks.count else { return nil }
+        let task = try BigBenchTask.load(directory: folders[i], parentName: parent)
+        return task.name == summary.subtasks[i] ? task : nil
     }
 
     /// "; closest: a, b, c" — the names nearest by edit distance (a name containing the query first).

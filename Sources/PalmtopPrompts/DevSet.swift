@@ -6,6 +6,13 @@ public struct DevItem: Codable, Sendable, Equatable {
     public var output: String?
     public var choices: [String]?
     public var answer: String?
+
+    public init(input: String, output: String? = nil, choices: [String]? = nil, answer: String? = nil) {
+        self.input = input
+        self.output = output
+        self.choices = choices
+        self.answer = answer
+    }
 }
 
 extension PromptFile {

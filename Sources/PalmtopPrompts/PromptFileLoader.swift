@@ -21,8 +21,9 @@ extension PromptFile {
         return try parse(PromptFileLimits.readText(path), path: path)
     }
 
-    private static let topLevelKeys: Set<String> = ["name", "description", "model", "mode", "instruction", "template", "separator",
-                                                     "query", "exemplars", "extractor", "sampling", "scoring", "choice_template", "dev"]
+    private static let topLevelKeys: Set<String> = ["name", "description", "model", "mode", "instruction", "instruction_separator", "template", "separator",
+                                                     "query", "exemplars", "extractor", "sampling", "scoring", "choice_template", "dev",
+                                                     "self_consistency", "source"]
     private static let samplingKeys: Set<String> = ["temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n",
                                                     "presence_penalty", "frequency_penalty", "seed", "max_tokens", "stop", "order"]
 
@@ -119,17 +120,31 @@ extension PromptFile {
                 throw fail(s, "bad sampling settings: \(error)")
             }
         }
+        var selfConsistency: SelfConsistency?
+        if let n = map["self_consistency"] {
+            guard let m = n.mapping else { throw fail(n, "'self_consistency' must be a mapping (samples, temperature)") }
+            for (k, _) in m where !["samples", "temperature"].contains(k.string ?? "") { throw fail(k, "unknown self_consistency field '\(k.string ?? "?")'") }
+            guard let samples = m["samples"]?.int, (1...64).contains(samples) else { throw fail(m["samples"] ?? n, "self_consistency needs 'samples' between 1 and 64") }
+            var temperature = SelfConsistency.defaultTemperature
+            if let t = m["temperature"] {
+                guard let value = t.float, value >= 0 else { throw fail(t, "self_consistency 'temperature' must be a number ≥ 0") }
+                temperature = Float(value)
+            }
+            if scoring != .exactMatch { throw fail(n, "self_consistency applies to exact-match prompts only") }
+            selfConsistency = SelfConsistency(samples: samples, temperature: temperature)
+        }
         let name = try string("name")!
         let fileName = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         if fileName != name && !path.hasPrefix("<") { throw fail(map["name"], "name '\(name)' does not match the file name '\(fileName)'") }
 
         return PromptFile(
             name: name, description: try string("description") ?? "", model: try string("model")!, mode: mode,
-            instruction: try string("instruction", required: false), template: template,
+            instruction: try string("instruction", required: false),
+            instructionSeparator: try string("instruction_separator", required: false), template: template,
             separator: try string("separator", required: false) ?? "\n\n", query: query, exemplars: exemplars,
             extractor: extractor, sampling: sampling, scoring: scoring,
-            choiceTemplate: try string("choice_template", required: false) ?? " {choice}",
-            devPath: try string("dev", required: false), path: path)
+            choiceTemplate: try string("choice_template", required: false) ?? " {choice}", selfConsistency: selfConsistency,
+            devPath: try string("dev", required: false), source: try string("source", required: false), path: path)
     }
 
     static func placeholders(in template: String) -> Set<String> {

@@ -56,6 +56,9 @@ struct PromptFilePatcher {
         if old.extractor != new.extractor {
             guard setBlock("extractor", new.extractor.map(PromptFile.extractorLines)) else { return false }
         }
+        if old.selfConsistency != new.selfConsistency {
+            guard setBlock("self_consistency", new.selfConsistency.map(PromptFile.selfConsistencyLines)) else { return false }
+        }
         let strings: [(String, KeyPath<PromptFile, String>)] = [
             ("name", \.name), ("description", \.description), ("model", \.model), ("template", \.template),
             ("separator", \.separator), ("query", \.query), ("choice_template", \.choiceTemplate)]
@@ -63,7 +66,8 @@ struct PromptFilePatcher {
             guard setScalar(key, new[keyPath: path], in: root) else { return false }
         }
         let optionals: [(String, String?, String?)] = [
-            ("instruction", old.instruction, new.instruction), ("dev", old.devPath, new.devPath),
+            ("instruction", old.instruction, new.instruction), ("instruction_separator", old.instructionSeparator, new.instructionSeparator),
+            ("dev", old.devPath, new.devPath), ("source", old.source, new.source),
             ("mode", old.mode.rawValue, new.mode.rawValue), ("scoring", old.scoring.rawValue, new.scoring.rawValue)]
         for (key, before, after) in optionals where before != after {
             if let after { guard setScalar(key, after, in: root) else { return false } } else { guard removeEntry(key) else { return false } }

@@ -33,6 +33,7 @@ extension PromptFile {
         y += "description: \(q(description))\n"
         y += "model: \(model)\nmode: \(mode.rawValue)\n"
         if let instruction { y += "instruction: \(q(instruction))\n" }
+        if let instructionSeparator { y += "instruction_separator: \(q(instructionSeparator))\n" }
         y += "template: \(q(template))\nseparator: \(q(separator))\nquery: \(q(query))\n"
         y += "exemplars:" + (exemplars.isEmpty ? " []" : "") + "\n"
         for e in exemplars {
@@ -47,8 +48,14 @@ extension PromptFile {
         y += "sampling:\n" + Self.samplingLines(sampling).map { "  \($0)\n" }.joined()
         y += "scoring: \(scoring.rawValue)\n"
         if scoring == .rankChoices { y += "choice_template: \(q(choiceTemplate))\n" }
+        if let selfConsistency { y += "self_consistency:\n" + Self.selfConsistencyLines(selfConsistency).map { "  \($0)\n" }.joined() }
         if let devPath { y += "dev: \(q(devPath))\n" }
+        if let source { y += "source: \(q(source))\n" }
         return y
+    }
+
+    static func selfConsistencyLines(_ sc: SelfConsistency) -> [String] {
+        ["samples: \(sc.samples)", "temperature: \(number(sc.temperature))"]
     }
 
     static func extractorLines(_ extractor: AnswerExtractor) -> [String] {
@@ -59,9 +66,11 @@ extension PromptFile {
         }
     }
 
+    /// A number as YAML text: whole numbers without a decimal point, as people write them.
+    static func number(_ f: Float) -> String { f.isFinite && f == f.rounded() && abs(f) < 1e7 ? String(Int(f)) : "\(f)" }
+
     /// Every sampling key the loader accepts, with its value as YAML text, in the loader's order.
     static func samplingEntries(_ s: SamplingSettings) -> [(key: String, value: String)] {
-        func number(_ f: Float) -> String { f.isFinite && f == f.rounded() && abs(f) < 1e7 ? String(Int(f)) : "\(f)" }
         return [
             ("temperature", number(s.temperature)), ("top_k", "\(s.topK)"), ("top_p", number(s.topP)), ("min_p", number(s.minP)),
             ("repeat_penalty", number(s.repeatPenalty)), ("repeat_last_n", "\(s.repeatLastN)"),

@@ -15,10 +15,23 @@ public struct RenderedPrompt: Sendable {
 extension PromptFile {
     public var enabledExemplars: [Exemplar] { exemplars.filter(\.enabled) }
 
+    /// Fills `{name}` placeholders in one pass over the template, so a value that itself holds a
+    /// placeholder's spelling (code in a BIG-bench input, say) is never filled in again.
     static func fill(_ template: String, _ fields: [String: String]) -> String {
-        var out = template
-        for (k, v) in fields { out = out.replacingOccurrences(of: "{\(k)}", with: v) }
-        return out
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            let afterOpen = rest.index(after: open)
+            if let close = rest[afterOpen...].firstIndex(of: "}"), let value = fields[String(rest[afterOpen..<close])] {
+                out += value
+                rest = rest[rest.index(after: close)...]
+            } else {
+                out += "{"
+                rest = rest[afterOpen...]
+            }
+        }
+        return out + rest
     }
 
     /// A chat-mode prompt as turns: the instruction as the system turn, each exemplar as a user turn
@@ -59,7 +72,7 @@ extension PromptFile {
         }
         if let instruction {
             add(instruction, .instruction)
-            add(separator, .separator)
+            add(instructionSeparator ?? separator, .separator)
         }
         for (i, e) in exemplars.enumerated() where e.enabled {
             add(Self.fill(template, e.fields), .exemplar(i))

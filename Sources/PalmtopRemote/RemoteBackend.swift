@@ -71,6 +71,7 @@ public final class RemoteBackend: ModelBackend, @unchecked Sendable {
         c.tokenIDs = server == .llamaCpp || server == .vllm || server == .sglang
         c.scoring = server.canScore
         c.scoringLimitation = server.scoringLimitation
+        c.scoringApart = false
         c.ignoredSettings = server.ignoredSettings
         return c
     }

@@ -12,6 +12,13 @@ struct Bench: ParsableCommand {
     @Option(name: [.customShort("d"), .customLong("depth")], help: "Tokens already in the context before each test (llama-bench's n-depth).")
     var depth: Int = 0
     @Option(name: .shortAndLong, help: "Repetitions after one warm-up run (mean ± standard deviation reported).") var repetitions: Int = 5
+    @Option(name: [.customShort("b"), .customLong("batch")],
+            help: "Also decode this many sequences together (continuous batching) and report aggregate and per-sequence tokens/s.")
+    var batch: Int?
+    @OptionGroup var drafting: DraftOptions
+    @Option(help: "With --draft prompt-lookup: the library prompt whose first dev items are generated greedily, with and without drafting.")
+    var draftPrompt = "fix-typo"
+    @Option(help: "With --draft prompt-lookup: how many of its dev items.") var draftItems = 4
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -19,6 +26,8 @@ struct Bench: ParsableCommand {
         guard generateTokens >= 1 else { throw ValidationError("--gen-tokens must be at least 1") }
         guard depth >= 0 else { throw ValidationError("--depth must not be negative") }
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+        if let batch, !(1...64).contains(batch) { throw ValidationError("--batch must be between 1 and 64") }
+        guard draftItems >= 1 else { throw ValidationError("--draft-items must be at least 1") }
     }
 
     func run() throws {
@@ -67,20 +76,52 @@ struct Bench: ParsableCommand {
         let stats = try session.prefill(edited, logits: .last)
         let reuseSeconds = Date().timeIntervalSince(t2)
 
+        // Batched decode: B sequences after the same context, each fed its own tokens, one pass per step.
+        var batched: [Double] = []
+        if let batch {
+            let generator = BatchGenerator(model: model, contextLimit: depth + generateTokens + 8)
+            let start = context.isEmpty ? [bos] : context
+            for run in 0...max(repetitions, 1) {
+                let seconds = generator.timeDecode(sequences: batch, steps: generateTokens, after: start) { s, step in
+                    prompt[context.count + 1 + (step + 31 * s) % (promptTokens - 1)]
+                }
+                if run > 0 { batched.append(Double(batch * generateTokens) / seconds) }
+            }
+        }
         let (pp, ppSD) = meanAndDeviation(prefill), (tg, tgSD) = meanAndDeviation(decode)
+        let (batchedTG, batchedSD) = meanAndDeviation(batched)
         let bandwidth = Double(model.decoder.weights.bytesPerToken) * tg / 1e9
         // Matrix products of the layers only (attention and the last position's output row excluded).
         let gemmRate = 2 * Double(model.decoder.weights.layerWeightCount) * pp / 1e9
+        let draft = drafting.draft == .promptLookup
+            ? try DraftBenchmark(promptName: draftPrompt, items: draftItems, repetitions: repetitions, draft: drafting.settings)
+                .run(model: model, contextLimit: modelOptions.ctx)
+            : nil
         let rss = residentBytes()
         if json {
-            JSONLine.print(["model": model.name, "threads": modelOptions.threads, "kernels": KernelPath.current, "prefill": modelOptions.prefill.rawValue,
-                            "load_seconds": model.loadSeconds, "dequantize_seconds": model.dequantizeSeconds,
-                            "prompt_tokens": promptTokens, "gen_tokens": generateTokens, "depth": depth, "repetitions": prefill.count,
-                            "prefill_tokens_per_s": pp, "prefill_stddev": ppSD, "decode_tokens_per_s": tg, "decode_stddev": tgSD,
-                            "decode_gb_s": bandwidth, "prefill_matmul_gflop_s": gemmRate,
-                            "prefix_reuse_s": reuseSeconds, "prefix_reused": stats.reused, "prefix_computed": stats.computed,
-                            "cold_prefill_s": Double(promptTokens) / pp, "rss_bytes": rss,
-                            "vocab_load_s": tokenizerFigures.load, "encode_mb_s": tokenizerFigures.megabytesPerSecond])
+            var o: [String: Any] = ["model": model.name, "threads": modelOptions.threads, "kernels": KernelPath.current, "prefill": modelOptions.prefill.rawValue,
+                                    "load_seconds": model.loadSeconds, "dequantize_seconds": model.dequantizeSeconds,
+                                    "prompt_tokens": promptTokens, "gen_tokens": generateTokens, "depth": depth, "repetitions": prefill.count,
+                                    "prefill_tokens_per_s": pp, "prefill_stddev": ppSD, "decode_tokens_per_s": tg, "decode_stddev": tgSD,
+                                    "decode_gb_s": bandwidth, "prefill_matmul_gflop_s": gemmRate,
+                                    "prefix_reuse_s": reuseSeconds, "prefix_reused": stats.reused, "prefix_computed": stats.computed,
+                                    "cold_prefill_s": Double(promptTokens) / pp, "rss_bytes": rss,
+                                    "vocab_load_s": tokenizerFigures.load, "encode_mb_s": tokenizerFigures.megabytesPerSecond]
+            if let batch {
+                o["batch"] = batch
+                o["batch_decode_tokens_per_s"] = batchedTG
+                o["batch_decode_stddev"] = batchedSD
+                o["batch_decode_per_sequence_tokens_per_s"] = batchedTG / Double(batch)
+                o["batch_speedup"] = tg > 0 ? batchedTG / tg : 0
+            }
+            if let draft {
+                o["draft"] = ["prompt": draftPrompt, "items": draftItems, "generated_tokens": draft.generatedTokens,
+                              "plain_tokens_per_s": draft.plain.mean, "plain_stddev": draft.plain.deviation,
+                              "tokens_per_s": draft.drafted.mean, "stddev": draft.drafted.deviation, "speedup": draft.speedup,
+                              "acceptance_rate": draft.stats.acceptanceRate, "proposed": draft.stats.proposed,
+                              "accepted": draft.stats.accepted, "passes": draft.stats.passes, "identical_output": draft.identical]
+            }
+            JSONLine.print(o)
             return
         }
         print("model        \(model.name) (\(model.config.architecture)), threads \(modelOptions.threads), kernels \(KernelPath.current), prefill \(modelOptions.prefill.rawValue)")
@@ -88,7 +129,18 @@ struct Bench: ParsableCommand {
         func label(_ test: String) -> String { (test + (depth > 0 ? " @ d\(depth)" : "")).padding(toLength: 12, withPad: " ", startingAt: 0) }
         print(label("pp\(promptTokens)") + String(format: " %.1f ± %.1f tok/s (%.0f GFLOP/s in the layers' matrix products)", pp, ppSD, gemmRate))
         print(label("tg\(generateTokens)") + String(format: " %.1f ± %.1f tok/s (%.1f GB/s of bf16 weights)", tg, tgSD, bandwidth))
+        if let batch {
+            print(label("tg\(generateTokens) ×\(batch)") + String(format: " %.1f ± %.1f tok/s aggregate, %.1f per sequence (%.2f× one sequence)",
+                                                                  batchedTG, batchedSD, batchedTG / Double(batch), tg > 0 ? batchedTG / tg : 0))
+        }
         print(String(format: "prefix reuse %.3f s for %d new tokens after %d reused (cold prefill %.3f s)", reuseSeconds, stats.computed, stats.reused, Double(promptTokens) / pp))
+        if let draft {
+            print(String(format: "greedy       %.1f ± %.1f tok/s plain, %.1f ± %.1f prompt-lookup (%.2f×) on %@ (%d items, %d tokens)",
+                         draft.plain.mean, draft.plain.deviation, draft.drafted.mean, draft.drafted.deviation, draft.speedup, draftPrompt,
+                         draftItems, draft.generatedTokens))
+            print(String(format: "draft        acceptance %.2f (%d of %d draft tokens, %d passes), output %@", draft.stats.acceptanceRate,
+                         draft.stats.accepted, draft.stats.proposed, draft.stats.passes, draft.identical ? "identical" : "DIFFERS"))
+        }
         print(String(format: "resident     %.0f MB", Double(rss) / 1e6))
         print(String(format: "tokenizer    vocabulary %.0f ms, encode %.2f MB/s on one core", tokenizerFigures.load * 1000, tokenizerFigures.megabytesPerSecond))
     }

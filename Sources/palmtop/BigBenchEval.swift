@@ -13,6 +13,7 @@ struct BigBenchEval {
     let threads: Int
     let ctx: Int
     let json: Bool
+    let draft: DraftSettings
 
     func run() throws {
         let task = try BigBenchStore().load(reference)
@@ -21,6 +22,7 @@ struct BigBenchEval {
         let total = try runner.itemCount()
         let loaded = try Model(path: try ModelStore().resolve(model ?? ModelOptions.defaultModel), threads: threads)
         let session = Session(model: loaded, contextLimit: ctx)
+        session.draft = draft
         let tty = isatty(STDERR_FILENO) != 0 && !json
         var done = 0
         let summary = try runner.run(model: SessionBigBenchModel(session: session)) { r in

@@ -77,6 +77,13 @@ final class StoreTests: XCTestCase {
 
         XCTAssertEqual(try store.load("group:two").name, "group:two")
         XCTAssertEqual(try store.load("group").subtasks.count, 2)
+        // A subtask is read alone: a damaged sibling does not stop it from loading.
+        let sibling = store.directory.appendingPathComponent("tasks/group/one/task.json")
+        let intact = try Data(contentsOf: sibling)
+        try Data("{".utf8).write(to: sibling)
+        XCTAssertEqual(try store.load("group:two").leaf?.examples.count, 1)
+        XCTAssertThrowsError(try store.load("group"))
+        try intact.write(to: sibling)
         let errors: [(String, String)] = [
             ("prog", "prog is a programmatic BIG-bench task (task.py); Palmtop runs JSON tasks only"),
             ("alpah", "unknown BIG-bench task 'alpah'; closest: alpha"),

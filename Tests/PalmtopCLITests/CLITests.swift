@@ -34,6 +34,23 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(lib.stdout.contains("Paris"), lib.stdout)
     }
 
+    /// Drafting is refused for a server before connecting; a greedy reply reports its drafting counts,
+    /// and `--draft none` none.
+    func testDraftIsRefusedOnAServerAndReportedInJSONLines() throws {
+        let refused = try CLIRun.run(["generate", "--backend", "http://127.0.0.1:9", "--draft", "prompt-lookup", "-p", "Hi"])
+        XCTAssertEqual(refused.status, 1, "one line and exit 1, as every refusal after parsing")
+        XCTAssertTrue(refused.stderr.contains("--draft prompt-lookup runs in-process only"), refused.stderr)
+        func done(_ draft: String) throws -> [String: Any] {
+            let r = try CLIRun.run(["generate", "-m", "smollm2-135m-instruct", "-p", "one two three four one two three four one two",
+                                    "--temperature", "0", "--max-tokens", "12", "--format", "jsonl", "--draft", draft])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return try JSONSerialization.jsonObject(with: Data(r.stdout.split(separator: "\n").last!.utf8)) as! [String: Any]
+        }
+        let drafted = try done("prompt-lookup")["draft"] as? [String: Any]
+        XCTAssertNotNil(drafted?["acceptance_rate"] as? Double)
+        XCTAssertNil(try done("none")["draft"])
+    }
+
     func testScoreJSONRanksChoices() throws {
         let r = try CLIRun.run(["score", "-m", "gemma-3-270m", "-p", "The capital of France is", "-c", " Paris", "-c", " a banana", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -27,6 +27,29 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Verifying drafted tokens multiplies a few tokens at once; each token's outputs must be exactly
+    /// the one-token kernel's on every path (odd widths, tails, more than four tokens, wide rows).
+    func testMatvecOverSeveralTokensEqualsTheOneTokenKernelBitForBit() {
+        var rng = SeededRandom(seed: 4)
+        for cols in [7, 100, 640, 2100] {
+            let rows = 37
+            let w = randomBF16(rows * cols, &rng)
+            for tokens in [2, 3, 5, Int(PK_MATVEC_MAX_TOKENS)] {
+                let x = (0..<tokens * cols).map { _ in Float(rng.unit() * 2 - 1) }
+                for path in [PK_PATH_PORTABLE, PK_PATH_AVX2, PK_PATH_AVX512BF16] where pk_set_path(path) == path {
+                    var one = [Float](repeating: 0, count: tokens * rows), many = one
+                    for t in 0..<tokens {
+                        x.withUnsafeBufferPointer { xp in one.withUnsafeMutableBufferPointer { yp in
+                            pk_matvec_bf16(w, xp.baseAddress! + t * cols, yp.baseAddress! + t * rows, 3, Int64(rows), Int64(cols))
+                        } }
+                    }
+                    pk_matvec_bf16_tokens(w, x, &many, Int64(rows), 3, Int64(rows), Int64(tokens), Int64(cols))
+                    XCTAssertEqual(many, one, "path \(path) cols \(cols) tokens \(tokens)")
+                }
+            }
+        }
+    }
+
     func testMatmulPathsAgree() {
         var rng = SeededRandom(seed: 5)
         // Row counts cover whole 12- and 4-row tiles and single rows; token counts one, two and three

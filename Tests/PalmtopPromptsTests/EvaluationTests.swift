@@ -42,4 +42,47 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(stats.computed, after.count - common)
         XCTAssertLessThan(stats.computed, after.count / 3, "only the edited exemplar and the query are recomputed")
     }
+
+    /// Batched dev-set runs give every item the output it gets with `--parallel 1`, in dev-set order.
+    func testParallelRunsGiveTheSameItemsInOrder() throws {
+        for name in ["antonyms", "code-complete"] {
+            let prompt = try PromptFile.load(nameOrPath: library.appendingPathComponent("\(name).yaml").path)
+            let model = try TestSupport.model(prompt.model)
+            let items = Array(try prompt.loadDevSet().prefix(6))
+            func run(_ parallel: Int) throws -> [EvalItemResult] {
+                var out: [EvalItemResult] = []
+                _ = try Evaluator(prompt: prompt, backend: LocalBackend(model: model), parallel: parallel).run(items: items) { out.append($0) }
+                return out
+            }
+            let one = try run(1), four = try run(4)
+            XCTAssertEqual(four.map(\.index), Array(items.indices))
+            XCTAssertEqual(four.map(\.generated), one.map(\.generated), "\(name): batched outputs differ from one at a time")
+        }
+    }
+
+    func testTheVoteCountsNormalizedAnswersAndBreaksTiesByFirstSeen() {
+        XCTAssertEqual(Evaluator.vote(["6", "5", " 5.", "6", ""]).map(\.count), [2, 2])
+        XCTAssertEqual(Evaluator.vote(["6", "5", " 5.", "6", ""]).first?.answer, "6", "a tie goes to the answer seen first")
+        XCTAssertEqual(Evaluator.vote(["", "", "7"]).first?.answer, "7", "no vote for an empty answer while something was answered")
+        XCTAssertEqual(Evaluator.vote(["", ""]).first?.count, 2)
+    }
+
+    /// Self-consistency samples each item several times at its temperature and votes.
+    func testSelfConsistencySamplesAndVotes() throws {
+        var prompt = try PromptFile.load(nameOrPath: library.appendingPathComponent("arithmetic-cot.yaml").path)
+        prompt.selfConsistency = SelfConsistency(samples: 4, temperature: 0.7)
+        prompt.sampling.maxTokens = 40
+        let items = Array(try prompt.loadDevSet().prefix(2))
+        var results: [EvalItemResult] = []
+        let summary = try Evaluator(prompt: prompt, backend: LocalBackend(model: try TestSupport.model(prompt.model))).run(items: items) {
+            results.append($0)
+        }
+        XCTAssertEqual(summary.samples, 4)
+        XCTAssertNotNil(summary.meanSampleAccuracy)
+        for r in results {
+            XCTAssertEqual(r.samples?.count, 4)
+            XCTAssertEqual(r.votes?.map(\.count).reduce(0, +) ?? 0, r.samples!.filter { !$0.isEmpty }.isEmpty ? 4 : r.samples!.filter { !AnswerExtractor.normalize($0).isEmpty }.count)
+            XCTAssertEqual(r.predicted, r.votes?.first?.answer)
+        }
+    }
 }

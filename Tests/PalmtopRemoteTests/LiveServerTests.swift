@@ -57,6 +57,23 @@ final class LiveServerTests: XCTestCase {
         XCTAssertEqual(events.map { $0["text"] as? String ?? "" }.joined(), choice["text"] as? String)
     }
 
+    /// `generate --n` over a server sends its requests at once; each reply is the one the same request
+    /// gets alone.
+    func testBatchedRequestsGiveEachRequestsOwnReply() throws {
+        let many = try CLIRun.run(["generate", "--backend", try url(), "-p", "Name a colour:", "--temperature", "0", "--seed", "5",
+                                   "--max-tokens", "6", "--n", "3", "--format", "jsonl"])
+        XCTAssertEqual(many.status, 0, many.stderr)
+        let samples = many.stdout.split(separator: "\n").map(json)
+        XCTAssertEqual(samples.map { $0["sample"] as? Int }, [0, 1, 2])
+        for sample in samples {
+            let seed = try XCTUnwrap(sample["seed"] as? Int)
+            let alone = try CLIRun.run(["generate", "--backend", try url(), "-p", "Name a colour:", "--temperature", "0", "--seed", "\(seed)",
+                                        "--max-tokens", "6", "--format", "jsonl"])
+            let done = alone.stdout.split(separator: "\n").map(json).last ?? [:]
+            XCTAssertEqual(sample["text"] as? String, done["text"] as? String, "seed \(seed)")
+        }
+    }
+
     func testEveryCommandWorksWithTheBackend() throws {
         let backend = try url()
         let models = try CLIRun.run(["models", "--backend", backend, "--json"])

@@ -49,6 +49,27 @@ final class ChatAppTests: XCTestCase {
         XCTAssertGreaterThan(reused, 20, "the first turn comes from the KV cache: \(status)")
     }
 
+    /// A greedy reply drafts by default and the status bar shows how many drafts were accepted;
+    /// `/draft none` switches it off from the next reply.
+    func testGreedyRepliesDraftAndTheStatusBarShowsTheAcceptanceRate() throws {
+        let app = try app("gemma-3-270m", mode: .complete)
+        send(app, "/set temperature 0")
+        send(app, "/set max_tokens 24")
+        send(app, "one two three four five six seven one two three four five six seven one two three")
+        XCTAssertTrue(statusLine(app).contains("draft "), statusLine(app))
+        send(app, "/draft none")
+        XCTAssertEqual(app.message?.text, "drafting off: one token per pass")
+        send(app, "/show")
+        XCTAssertNotNil(screen(app).find("draft none"))
+        send(app, "one two three four five six seven one two")
+        XCTAssertFalse(statusLine(app).contains("draft"), statusLine(app))
+    }
+
+    private func statusLine(_ app: ChatApp) -> String {
+        let canvas = screen(app, cols: 160)
+        return canvas.find("tok/s").map { canvas.line($0.row) } ?? ""
+    }
+
     func testCommandsChangeSettingsAndReportErrorsInTheStatusArea() throws {
         let app = try app()
         send(app, "/set temperature 0.5")

@@ -15,6 +15,8 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try SlashCommand.parse("/load a b.json"), .load("a b.json"))
         XCTAssertEqual(try SlashCommand.parse("/probs on"), .probs(true))
         XCTAssertEqual(try SlashCommand.parse("/probs off"), .probs(false))
+        XCTAssertEqual(try SlashCommand.parse("/draft none"), .draft(.none))
+        XCTAssertEqual(try SlashCommand.parse("/draft prompt-lookup"), .draft(.promptLookup))
         for (line, command) in [("/show", SlashCommand.show), ("/clear", .clear), ("/regen", .regen), ("/quit", .quit), ("/library", .library)] {
             XCTAssertEqual(try SlashCommand.parse(line), command)
         }
@@ -30,6 +32,7 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(message("/set warmth 3").hasPrefix("unknown setting 'warmth' (one of: temperature, top_k"))
         XCTAssertEqual(message("/set top_k"), "usage: /set top_k VALUE")
         XCTAssertEqual(message("/probs maybe"), "usage: /probs on|off")
+        XCTAssertEqual(message("/draft fast"), "usage: /draft prompt-lookup|none")
         XCTAssertEqual(message("/clear now"), "/clear takes no argument")
         XCTAssertEqual(message("/save"), "usage: /save FILE")
         XCTAssertFalse(message("/").isEmpty)

@@ -72,6 +72,9 @@ final class PanelTests: XCTestCase {
         let wide = StatusBar.fields(info, width: 200).map(\.text)
         XCTAssertEqual(wide, ["smollm2-135m-instruct", "llama", "chat", "ctx 312/4096", "reused 290 new 22", "pp 850 tg 45.2 tok/s",
                               "T=0.8 k=40 p=0.95 min_p=0.05"])
+        var drafting = info
+        drafting.draftAcceptance = 0.734
+        XCTAssertTrue(StatusBar.fields(drafting, width: 200).map(\.text).contains("draft 73%"))
         let narrow = StatusBar.fields(info, width: 80).map(\.text)
         XCTAssertTrue(narrow.contains("pp 850 tg 45.2 tok/s"))
         XCTAssertTrue(narrow.contains("ctx 312/4096"))

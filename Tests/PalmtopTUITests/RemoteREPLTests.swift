@@ -20,7 +20,8 @@ final class RemoteREPLTests: XCTestCase {
         try pane.type("Say hello.")
         _ = try pane.waitFor("a streamed reply", timeout: 60) { $0.contains("tok/s") && !$0.contains("● generating") }
         try pane.send("F3")
-        let inspector = try pane.waitFor("the inspector", timeout: 10) { $0.contains("Token inspector") }
+        // The frame appears a moment before its rows: wait for the rows too.
+        let inspector = try pane.waitFor("the inspector", timeout: 10) { $0.contains("Token inspector") && $0.contains("post p") }
         XCTAssertTrue(inspector.contains("not available from this server"), inspector)
         XCTAssertTrue(inspector.contains("post p n/a"), inspector)
         try pane.send("Escape")

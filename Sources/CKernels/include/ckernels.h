@@ -30,6 +30,13 @@ int pk_path_from_name(const char *name, pk_path *out);
 /// y[r] = sum_k w[r*cols + k] * x[k] for r in [r0, r1): bf16 weights widened to f32, f32 accumulation.
 void pk_matvec_bf16(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols);
 
+/// Most tokens pk_matvec_bf16_tokens takes at once.
+#define PK_MATVEC_MAX_TOKENS 8
+/// y[t * ldy + r] = W[r] · x[t] for rows r0 ≤ r < r1 and `tokens` ≤ PK_MATVEC_MAX_TOKENS rows of x (stride
+/// cols): bit-identical to pk_matvec_bf16 per token, reading each weight row once for the tokens.
+void pk_matvec_bf16_tokens(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
+                           int64_t cols);
+
 /// Rounds f32 activations to bf16 (`hi`) and, when `lo` is not NULL, stores the rounding error as a
 /// second bf16 (`lo`): hi + lo reproduces x to ~1e-6 relative.
 void pk_split_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t n);
@@ -50,6 +57,10 @@ void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, in
 /// by the AVX512-BF16 path; a NULL `xlo` skips the correction product (twice as fast, ~1e-3 relative).
 void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, const uint16_t *xlo,
                     float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens, int64_t cols);
+
+/// Weight rows of the current path's prefill register tile (or panel): a row range handed to
+/// pk_matmul_bf16 that is a multiple of it leaves no tile partly empty.
+int64_t pk_matmul_tile_rows(void);
 
 /// A run of `n` consecutive cached positions starting at a multiple of 16, of which the first `skip`
 /// are not attended to. Keys come in blocks of 16 positions, each block one row of 16 per dimension

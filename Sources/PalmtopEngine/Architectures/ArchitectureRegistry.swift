@@ -1,19 +1,19 @@
 /// Maps GGUF metadata onto a `ModelConfig`. One small file per architecture; a new architecture is one
 /// file and one line in `ArchitectureRegistry.all`.
-public protocol Architecture: Sendable {
+package protocol Architecture: Sendable {
     static var name: String { get }
     static func config(_ m: GGUFMetadata, path: String) throws -> ModelConfig
 }
 
 /// The architectures Palmtop runs, keyed by `general.architecture`.
-public enum ArchitectureRegistry {
-    public static let all: [String: any Architecture.Type] = [
+package enum ArchitectureRegistry {
+    package static let all: [String: any Architecture.Type] = [
         Gemma3.name: Gemma3.self,
         Llama.name: Llama.self,
         PaLM.name: PaLM.self,
     ]
 
-    public static func config(for file: GGUFFile) throws -> ModelConfig {
+    package static func config(for file: GGUFFile) throws -> ModelConfig {
         guard let arch = file.architecture else { throw GGUFError(path: file.path, problem: "general.architecture is missing") }
         guard let type = all[arch] else {
             throw GGUFError(path: file.path, problem: "unsupported architecture '\(arch)' (Palmtop runs \(all.keys.sorted().joined(separator: ", ")))")

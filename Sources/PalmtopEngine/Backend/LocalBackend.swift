@@ -5,10 +5,13 @@ import Foundation
 public final class LocalBackend: ModelBackend, @unchecked Sendable {
     public let model: Model
     let session: Session
+    /// The batched engine for `generateBatch`: its own caches, so a batch leaves the session's alone.
+    private let batcher: BatchGenerator
 
     public init(model: Model, contextLimit: Int? = nil, prefill: PrefillPrecision = .fast) {
         self.model = model
         session = Session(model: model, contextLimit: contextLimit, prefill: prefill)
+        batcher = BatchGenerator(model: model, contextLimit: contextLimit, prefill: prefill)
     }
 
     public var modelName: String { model.name }
@@ -19,10 +22,17 @@ public final class LocalBackend: ModelBackend, @unchecked Sendable {
     public var supportsChat: Bool { model.chatTemplate != nil }
     public var chatTemplate: ChatTemplate? { model.chatTemplate }
     public var contextInUse: Int? { session.cachedTokens.count }
-    public var tokenTotals: (reused: Int, computed: Int)? { (session.totalReused, session.totalComputed) }
+    public var tokenTotals: (reused: Int, computed: Int)? {
+        (session.totalReused + batcher.totalReused, session.totalComputed + batcher.totalComputed)
+    }
     public var prefillPrecision: PrefillPrecision {
         get { session.prefillPrecision }
-        set { session.prefillPrecision = newValue }
+        set { session.prefillPrecision = newValue; batcher.prefillPrecision = newValue }
+    }
+    /// Drafting for greedy replies (prompt lookup unless switched off); set it between generations.
+    public var draft: DraftSettings {
+        get { session.draft }
+        set { session.draft = newValue }
     }
 
     public func tokens(for prompt: BackendPrompt) -> [Int]? {
@@ -68,6 +78,16 @@ public final class LocalBackend: ModelBackend, @unchecked Sendable {
         }
     }
 
+    /// Continuous batching in this process (see `BatchGenerator`).
+    public func generateBatch(_ requests: [GenerationRequest], parallel: Int, onToken: @escaping @Sendable (Int, TokenEvent) -> Bool,
+                              onFinished: @escaping @Sendable (Int, GenerationSummary) -> Void) throws -> [GenerationSummary] {
+        let jobs = try requests.map { r -> BatchJob in
+            guard let prompt = tokens(for: r.prompt) else { throw BackendError("\(model.name) has no chat template; use completion mode") }
+            return BatchJob(prompt: prompt + r.continuation, settings: r.settings, forced: r.forced, topN: r.topN)
+        }
+        return try batcher.run(jobs, parallel: parallel, onToken: onToken, onFinished: onFinished)
+    }
+
     public func score(prompt: String, choices: [String], parseSpecial: Bool) throws -> [ChoiceScore] {
         try session.score(prompt: prompt, choices: choices, parseSpecial: parseSpecial)
     }
@@ -76,8 +96,16 @@ public final class LocalBackend: ModelBackend, @unchecked Sendable {
         try session.promptLogprobs(model.encode(prompt), topN: topN)
     }
 
-    public func cancel() { session.cancel() }
+    public func scoreApart(prompt: String, continuations: [String]) throws -> [Double] {
+        try session.scoreApart(prompt: prompt, continuations: continuations)
+    }
+
+    public func cancel() { session.cancel(); batcher.cancel() }
     public func reset() { session.reset() }
 
-    public func makeSibling() -> ModelBackend { LocalBackend(model: model, contextLimit: contextLimit, prefill: prefillPrecision) }
+    public func makeSibling() -> ModelBackend {
+        let sibling = LocalBackend(model: model, contextLimit: contextLimit, prefill: prefillPrecision)
+        sibling.draft = draft
+        return sibling
+    }
 }

@@ -32,11 +32,21 @@ public protocol ModelBackend: AnyObject, Sendable {
     /// Streams the reply's tokens; ends with `.finished`, or throws. Ending the iteration early (or
     /// `cancel()`) stops the generation: the stream then finishes with stop reason `cancelled`.
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error>
+    /// A reply to each request, up to `parallel` at a time (continuous batching in-process; concurrent
+    /// requests to a server). `onToken(request, event)` sees each token (false ends that reply);
+    /// `onFinished(request, summary)` each reply as it ends. Returns the summaries in request order.
+    /// Live settings are not read here: a batch runs with the settings it started with.
+    func generateBatch(_ requests: [GenerationRequest], parallel: Int, onToken: @escaping @Sendable (Int, TokenEvent) -> Bool,
+                       onFinished: @escaping @Sendable (Int, GenerationSummary) -> Void) throws -> [GenerationSummary]
     /// Rank classification: each choice's summed log-probability given the prompt (special-token
     /// spellings parsed when `parseSpecial`; a server parses them as it does).
     func score(prompt: String, choices: [String], parseSpecial: Bool) throws -> [ChoiceScore]
     /// Each prompt token's log-probability given the tokens before it.
     func promptLogprobs(_ prompt: String, topN: Int) throws -> [PromptTokenScore]
+    /// BIG-bench's rank classification: each continuation's summed log-probability given exactly the
+    /// prompt's tokens, prompt and continuation tokenized apart (see `Session.scoreApart`). Throws the
+    /// reason where `capabilities.scoringApart` is false.
+    func scoreApart(prompt: String, continuations: [String]) throws -> [Double]
     /// Stops the running generation or scoring call (any thread).
     func cancel()
     /// Forgets the cache.
@@ -66,6 +76,13 @@ public struct BackendCapabilities: Sendable, Equatable {
     /// Prompt log-probabilities (`score`, `--echo`, rank classification); when false, `scoringLimitation` says why.
     public var scoring = true
     public var scoringLimitation: String?
+    /// Scoring a continuation tokenized apart from its prompt (BIG-bench's protocol): a server tokenizes
+    /// the text it is sent itself, so only the in-process engine can.
+    public var scoringApart = true
+    /// Why `scoringApart` is false, in one line.
+    public var scoringApartLimitation: String {
+        scoringLimitation ?? "BIG-bench's multiple choice scores each choice tokenized apart from the prompt, which only the in-process engine does (/backend local)"
+    }
     /// Sampling settings (SamplingSettings coding keys) the backend ignores.
     public var ignoredSettings: Set<String> = []
 
@@ -125,6 +142,11 @@ public struct BackendError: Error, CustomStringConvertible, Equatable {
 extension ModelBackend {
     public func score(prompt: String, choices: [String]) throws -> [ChoiceScore] { try score(prompt: prompt, choices: choices, parseSpecial: true) }
 
+    /// A server tokenizes the text it is sent, so it cannot score ids it did not tokenize itself.
+    public func scoreApart(prompt: String, continuations: [String]) throws -> [Double] {
+        throw BackendError(capabilities.scoringApartLimitation)
+    }
+
     /// Runs a generation to its end on the calling thread, handing each token to `onToken` there
     /// (false stops it) — for the CLI, dev-set runs and UI worker threads.
     public func generate(_ request: GenerationRequest, onToken: (TokenEvent) -> Bool) throws -> GenerationSummary {
@@ -150,6 +172,71 @@ extension ModelBackend {
             }
         }
         throw BackendError("the generation ended without a result")
+    }
+}
+
+extension ModelBackend {
+    /// Batches without a batched engine: one sibling sequence per lane, each on a thread of its own,
+    /// taking the next request when its reply ends. A server batches concurrent requests itself.
+    public func generateBatch(_ requests: [GenerationRequest], parallel: Int, onToken: @escaping @Sendable (Int, TokenEvent) -> Bool,
+                              onFinished: @escaping @Sendable (Int, GenerationSummary) -> Void) throws -> [GenerationSummary] {
+        let lanes = max(1, min(parallel, requests.count))
+        let backends = [self] + (1..<max(lanes, 1)).map { _ in makeSibling() }
+        let state = BatchLanes(count: requests.count)
+        let group = DispatchGroup()
+        for lane in 0..<lanes {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                while let i = state.take() {
+                    let result = Result { try backends[lane].generate(requests[i]) { e in state.serialized { onToken(i, e) } } }
+                    state.finish(i, result)
+                    if case .success(let summary) = result { state.serialized { onFinished(i, summary) } }
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        group.wait()
+        return try state.results()
+    }
+}
+
+/// The shared state of `generateBatch`'s lanes: the next request to take, the results, and one lock
+/// that also keeps the callers' callbacks from running at once. After a failure no lane takes more.
+private final class BatchLanes: @unchecked Sendable {
+    private let lock = NSLock()
+    private let callbacks = NSLock()
+    private var next = 0
+    private var failed = false
+    private var outcomes: [Result<GenerationSummary, Error>?]
+
+    init(count: Int) { outcomes = Array(repeating: nil, count: count) }
+
+    func take() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard !failed, next < outcomes.count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func finish(_ i: Int, _ result: Result<GenerationSummary, Error>) {
+        lock.lock(); defer { lock.unlock() }
+        outcomes[i] = result
+        if case .failure = result { failed = true }
+    }
+
+    func serialized<T>(_ body: () -> T) -> T {
+        callbacks.lock(); defer { callbacks.unlock() }
+        return body()
+    }
+
+    /// The summaries in request order, or the first failure (in request order).
+    func results() throws -> [GenerationSummary] {
+        try outcomes.map { outcome in
+            guard let outcome else { throw BackendError("the batch stopped after a failed request") }
+            return try outcome.get()
+        }
     }
 }
 

@@ -2,17 +2,17 @@ import Foundation
 
 /// Block formats → f32 → bf16. The arithmetic follows the reference dequantizers operation by operation
 /// (no fused multiply-add), so the f32 values, and therefore their bf16 roundings, are bit-identical.
-public enum Dequantize {
+package enum Dequantize {
     /// Round-to-nearest-even f32 → bf16, keeping NaN a quiet NaN.
     @inline(__always)
-    public static func bf16(_ f: Float) -> UInt16 {
+    package static func bf16(_ f: Float) -> UInt16 {
         let bits = f.bitPattern
         if f.isNaN { return UInt16(truncatingIfNeeded: bits >> 16) | 0x0040 }
         return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
     }
 
     @inline(__always)
-    public static func float(bf16 bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
+    package static func float(bf16 bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 
     @inline(__always)
     static func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
@@ -20,7 +20,7 @@ public enum Dequantize {
     }
 
     /// Decodes `count` elements (a whole number of blocks) starting at `src` into f32.
-    public static func toFloat(_ type: GGMLType, src: UnsafeRawPointer, count: Int, dst: UnsafeMutablePointer<Float>) {
+    package static func toFloat(_ type: GGMLType, src: UnsafeRawPointer, count: Int, dst: UnsafeMutablePointer<Float>) {
         let blocks = count / type.blockSize
         switch type {
         case .f32:
@@ -127,7 +127,7 @@ public enum Dequantize {
     }
 
     /// Dequantizes a whole tensor to bf16, rows split across threads.
-    public static func toBF16(file: GGUFFile, tensor: GGUFTensorInfo, into dst: UnsafeMutablePointer<UInt16>, pool: ThreadPool) {
+    package static func toBF16(file: GGUFFile, tensor: GGUFTensorInfo, into dst: UnsafeMutablePointer<UInt16>, pool: ThreadPool) {
         let rowLength = tensor.dims[0]
         let rows = tensor.rowCount
         let rowBytes = rowLength / tensor.type.blockSize * tensor.type.blockBytes
@@ -149,7 +149,7 @@ public enum Dequantize {
     }
 
     /// Dequantizes a (small) tensor to f32, e.g. norm weights.
-    public static func toFloatArray(file: GGUFFile, tensor: GGUFTensorInfo) -> [Float] {
+    package static func toFloatArray(file: GGUFFile, tensor: GGUFTensorInfo) -> [Float] {
         [Float](unsafeUninitializedCapacity: tensor.elementCount) { buf, n in
             toFloat(tensor.type, src: file.data(of: tensor), count: tensor.elementCount, dst: buf.baseAddress!)
             n = tensor.elementCount

@@ -1,10 +1,10 @@
 /// The tensor data types Palmtop can turn into bf16, with their GGML type ids and block layouts.
-public enum GGMLType: UInt32, Sendable, CaseIterable {
+package enum GGMLType: UInt32, Sendable, CaseIterable {
     case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8
     case q4_K = 12, q5_K = 13, q6_K = 14, bf16 = 30
 
     /// Elements per block (1 for plain float types).
-    public var blockSize: Int {
+    package var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16: return 1
         case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: return 32
@@ -13,7 +13,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
     }
 
     /// Bytes per block.
-    public var blockBytes: Int {
+    package var blockBytes: Int {
         switch self {
         case .f32: return 4
         case .f16, .bf16: return 2
@@ -28,7 +28,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         }
     }
 
-    public var name: String {
+    package var name: String {
         switch self {
         case .f32: return "F32"
         case .f16: return "F16"

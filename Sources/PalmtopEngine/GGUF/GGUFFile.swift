@@ -1,36 +1,36 @@
 import Foundation
 
 /// One entry of a GGUF tensor table. `dims[0]` is the fastest-varying dimension (GGML's `ne0`).
-public struct GGUFTensorInfo: Sendable {
-    public let name: String
-    public let dims: [Int]
-    public let type: GGMLType
+package struct GGUFTensorInfo: Sendable {
+    package let name: String
+    package let dims: [Int]
+    package let type: GGMLType
     /// Byte offset from the start of the file (already checked to lie inside it).
-    public let fileOffset: Int
-    public let byteCount: Int
-    public var elementCount: Int { dims.reduce(1, *) }
+    package let fileOffset: Int
+    package let byteCount: Int
+    package var elementCount: Int { dims.reduce(1, *) }
     /// Number of rows when the tensor is seen as a matrix of `dims[0]`-wide rows.
-    public var rowCount: Int { elementCount / max(dims.first ?? 1, 1) }
+    package var rowCount: Int { elementCount / max(dims.first ?? 1, 1) }
 }
 
 /// A parsed, memory-mapped GGUF (v2 or v3) file. Every size and offset is checked before use, so a
 /// malformed file becomes a `GGUFError` rather than a crash.
-public final class GGUFFile: @unchecked Sendable {
-    public let path: String
-    public let version: UInt32
-    public let metadata: GGUFMetadata
-    public let tensors: [GGUFTensorInfo]
-    public let mapping: MappedFile
+package final class GGUFFile: @unchecked Sendable {
+    package let path: String
+    package let version: UInt32
+    package let metadata: GGUFMetadata
+    package let tensors: [GGUFTensorInfo]
+    package let mapping: MappedFile
     private let index: [String: Int]
 
-    public var architecture: String? { metadata.string("general.architecture") }
+    package var architecture: String? { metadata.string("general.architecture") }
 
-    public convenience init(path: String) throws {
+    package convenience init(path: String) throws {
         try self.init(mapping: MappedFile(path: path))
     }
 
     /// Parses bytes already in memory: a mapped file, or a copy made with `MappedFile(copying:name:)`.
-    public init(mapping: MappedFile) throws {
+    package init(mapping: MappedFile) throws {
         let path = mapping.path
         self.mapping = mapping
         self.path = path
@@ -114,12 +114,12 @@ public final class GGUFFile: @unchecked Sendable {
         return count / type.blockSize * type.blockBytes
     }
 
-    public func tensor(_ name: String) -> GGUFTensorInfo? { index[name].map { tensors[$0] } }
+    package func tensor(_ name: String) -> GGUFTensorInfo? { index[name].map { tensors[$0] } }
 
-    public func data(of tensor: GGUFTensorInfo) -> UnsafeRawPointer { mapping.base + tensor.fileOffset }
+    package func data(of tensor: GGUFTensorInfo) -> UnsafeRawPointer { mapping.base + tensor.fileOffset }
 
     /// Total count of weights, for `palmtop models`.
-    public var parameterCount: Int { tensors.reduce(0) { $0 + $1.elementCount } }
+    package var parameterCount: Int { tensors.reduce(0) { $0 + $1.elementCount } }
 }
 
 /// Bounds-checked little-endian reads over the mapped header.

@@ -2,7 +2,7 @@ import Foundation
 
 /// One metadata value of a GGUF file. Large arrays that tokenizers read (tokens, scores, token types,
 /// merges) get typed cases so a 262k-entry vocabulary is not boxed value by value.
-public enum GGUFValue: Sendable, Equatable {
+package enum GGUFValue: Sendable, Equatable {
     case uint(UInt64)
     case int(Int64)
     case float(Double)
@@ -13,7 +13,7 @@ public enum GGUFValue: Sendable, Equatable {
     case ints([Int64])
     case array([GGUFValue])
 
-    public var intValue: Int? {
+    package var intValue: Int? {
         switch self {
         case .uint(let v): return v <= UInt64(Int.max) ? Int(v) : nil
         case .int(let v): return Int(exactly: v)
@@ -22,7 +22,7 @@ public enum GGUFValue: Sendable, Equatable {
         }
     }
 
-    public var doubleValue: Double? {
+    package var doubleValue: Double? {
         switch self {
         case .float(let v): return v
         case .uint(let v): return Double(v)
@@ -31,7 +31,7 @@ public enum GGUFValue: Sendable, Equatable {
         }
     }
 
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         switch self {
         case .bool(let b): return b
         case .uint(let v): return v != 0
@@ -40,13 +40,13 @@ public enum GGUFValue: Sendable, Equatable {
         }
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
     /// A short human-readable rendering for `palmtop models` and error messages.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .uint(let v): return String(v)
         case .int(let v): return String(v)
@@ -62,16 +62,16 @@ public enum GGUFValue: Sendable, Equatable {
 }
 
 /// Typed accessors for the metadata dictionary, so callers never switch on `GGUFValue` themselves.
-public struct GGUFMetadata: Sendable {
-    public let values: [String: GGUFValue]
+package struct GGUFMetadata: Sendable {
+    package let values: [String: GGUFValue]
 
-    public subscript(key: String) -> GGUFValue? { values[key] }
-    public func int(_ key: String) -> Int? { values[key]?.intValue }
-    public func double(_ key: String) -> Double? { values[key]?.doubleValue }
-    public func bool(_ key: String) -> Bool? { values[key]?.boolValue }
-    public func string(_ key: String) -> String? { values[key]?.stringValue }
+    package subscript(key: String) -> GGUFValue? { values[key] }
+    package func int(_ key: String) -> Int? { values[key]?.intValue }
+    package func double(_ key: String) -> Double? { values[key]?.doubleValue }
+    package func bool(_ key: String) -> Bool? { values[key]?.boolValue }
+    package func string(_ key: String) -> String? { values[key]?.stringValue }
 
-    public func strings(_ key: String) -> [String]? {
+    package func strings(_ key: String) -> [String]? {
         switch values[key] {
         case .strings(let a): return a
         case .array(let a) where a.isEmpty: return []
@@ -79,7 +79,7 @@ public struct GGUFMetadata: Sendable {
         }
     }
 
-    public func floats(_ key: String) -> [Float]? {
+    package func floats(_ key: String) -> [Float]? {
         switch values[key] {
         case .floats(let a): return a
         case .ints(let a): return a.map { Float($0) }
@@ -88,7 +88,7 @@ public struct GGUFMetadata: Sendable {
         }
     }
 
-    public func ints(_ key: String) -> [Int]? {
+    package func ints(_ key: String) -> [Int]? {
         switch values[key] {
         case .ints(let a): return a.map { Int($0) }
         case .array(let a) where a.isEmpty: return []

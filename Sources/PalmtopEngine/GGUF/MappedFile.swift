@@ -5,14 +5,14 @@ import Glibc
 
 /// A read-only memory mapping of a whole file, or an in-memory copy of bytes that never were a file
 /// (the fuzz targets parse GGUF from a buffer); released when the last reference goes away.
-public final class MappedFile: @unchecked Sendable {
-    public let path: String
-    public let base: UnsafeRawPointer
-    public let size: Int
+package final class MappedFile: @unchecked Sendable {
+    package let path: String
+    package let base: UnsafeRawPointer
+    package let size: Int
     /// False for an in-memory copy: it is freed, not unmapped, and its pages cannot be dropped.
     private let isMapped: Bool
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         var st = stat()
         guard stat(path, &st) == 0 else { throw GGUFError(path: path, problem: "cannot open file (\(String(cString: strerror(errno))))") }
@@ -31,7 +31,7 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     /// A private copy of `bytes`, named `name` in errors as a file's path would be.
-    public init(copying bytes: UnsafeRawBufferPointer, name: String) throws {
+    package init(copying bytes: UnsafeRawBufferPointer, name: String) throws {
         guard let source = bytes.baseAddress, bytes.count > 0 else { throw GGUFError(path: name, problem: "file is empty") }
         let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 64)
         copy.copyMemory(from: source, byteCount: bytes.count)
@@ -47,7 +47,7 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Drops the pages read so far from this process's resident set (they stay in the page cache, and
     /// fault back in if touched again): once weights are dequantized, the file's pages are dead weight.
-    public func releaseResidentPages() {
+    package func releaseResidentPages() {
         // On anonymous memory MADV_DONTNEED would zero the bytes, not drop a cached copy.
         guard isMapped else { return }
         madvise(UnsafeMutableRawPointer(mutating: base), size, MADV_DONTNEED)

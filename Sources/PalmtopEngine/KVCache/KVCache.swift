@@ -12,15 +12,15 @@ import CKernels
 /// `window + slack` slots: enough for the window plus a prefill batch, and room to truncate back a
 /// little (an edited prompt) without recomputing.
 /// `truncate(to:)` drops positions from p on — what prefix reuse needs when a prompt is edited.
-public final class KVCache: @unchecked Sendable {
-    public let layers: Int
-    public let capacity: Int
-    public let kvDim: Int
+package final class KVCache: @unchecked Sendable {
+    package let layers: Int
+    package let capacity: Int
+    package let kvDim: Int
     /// Slots per layer: `capacity` for global layers, at most window + slack for sliding ones, rounded
     /// up to whole key blocks.
-    public let slots: [Int]
-    public let window: Int?
-    public private(set) var count = 0
+    package let slots: [Int]
+    package let window: Int?
+    package private(set) var count = 0
     private let offsets: [Int]
     /// Per layer, the lowest position whose slot has not been overwritten by a later one.
     private var intactFrom: [Int]
@@ -30,7 +30,7 @@ public final class KVCache: @unchecked Sendable {
     /// What the cache was made with, for `copy()`.
     private let sliding: [Bool], slack: Int
 
-    public init(layers: Int, capacity: Int, kvDim: Int, window: Int? = nil, isSliding: (Int) -> Bool = { _ in false },
+    package init(layers: Int, capacity: Int, kvDim: Int, window: Int? = nil, isSliding: (Int) -> Bool = { _ in false },
                 slack: Int = 1024) {
         self.layers = layers
         self.capacity = capacity
@@ -55,7 +55,7 @@ public final class KVCache: @unchecked Sendable {
     }
 
     /// Floats from one block of 16 keys to the next.
-    public var keyBlockStride: Int { kvDim * 16 }
+    package var keyBlockStride: Int { kvDim * 16 }
     /// The key block holding `slot`, at dimension `dimension` (element slot % 16 is that slot's).
     func keyBlock(layer: Int, slot: Int, dimension: Int) -> UnsafeMutablePointer<Float> {
         keys + offsets[layer] + (slot / 16) * keyBlockStride + dimension * 16
@@ -92,13 +92,13 @@ public final class KVCache: @unchecked Sendable {
 
     /// Whether generation can continue from `position` with what is stored: every sliding layer must
     /// still hold the window before it.
-    public func canResume(at position: Int) -> Bool {
+    package func canResume(at position: Int) -> Bool {
         guard let window else { return true }
         return (0..<layers).allSatisfy { intactFrom[$0] <= max(0, position - window + 1) }
     }
 
     /// Forgets positions from `position` on.
-    public func truncate(to position: Int) {
+    package func truncate(to position: Int) {
         count = min(count, max(0, position))
         if count == 0 { intactFrom = Array(repeating: 0, count: layers) }
     }
@@ -106,7 +106,7 @@ public final class KVCache: @unchecked Sendable {
     func advance(to n: Int) { count = n }
 
     /// An independent copy (e.g. to branch a conversation).
-    public func copy() -> KVCache {
+    package func copy() -> KVCache {
         let c = KVCache(layers: layers, capacity: capacity, kvDim: kvDim, window: window, isSliding: { self.sliding[$0] }, slack: slack)
         let total = offsets.last.map { $0 + slots.last! * kvDim } ?? 0
         c.keys.update(from: keys, count: total)
@@ -116,5 +116,22 @@ public final class KVCache: @unchecked Sendable {
         return c
     }
 
-    public var byteCount: Int { 2 * slots.reduce(0, +) * kvDim * 4 }
+    /// Takes positions 0..<n from `source` (a cache of the same model, holding at least n positions):
+    /// sequences that share a prompt prefix copy its keys and values instead of computing them again.
+    /// Returns false, copying nothing, where a ring layer of either cache no longer holds them in the
+    /// same slots (a prefix longer than a sliding window's ring).
+    package func copyPrefix(from source: KVCache, count n: Int) -> Bool {
+        precondition(source.layers == layers && source.kvDim == kvDim && n <= source.count && n <= capacity)
+        guard (0..<layers).allSatisfy({ n <= slots[$0] && n <= source.slots[$0] && source.intactFrom[$0] == 0 }) else { return false }
+        let blocks = (n + 15) / 16
+        for l in 0..<layers {
+            keys.advanced(by: offsets[l]).update(from: source.keys.advanced(by: source.offsets[l]), count: blocks * keyBlockStride)
+            values.advanced(by: offsets[l]).update(from: source.values.advanced(by: source.offsets[l]), count: n * kvDim)
+        }
+        count = n
+        intactFrom = Array(repeating: 0, count: layers)
+        return true
+    }
+
+    package var byteCount: Int { 2 * slots.reduce(0, +) * kvDim * 4 }
 }

@@ -32,15 +32,15 @@ enum Blocks {
         }
     }
 
-    /// cos and sin of every rotation angle for positions start..<start+count: [count][headDim/2] each.
+    /// cos and sin of every rotation angle for each of `positions`: [positions.count][headDim/2] each.
     /// Computed once per forward pass and base, in Double, then shared by every layer and head.
-    static func ropeTable(base: Float, headDim: Int, start: Int, count: Int) -> (cos: [Float], sin: [Float]) {
+    static func ropeTable(base: Float, headDim: Int, positions: [Int]) -> (cos: [Float], sin: [Float]) {
         let half = headDim / 2
-        var c = [Float](repeating: 0, count: count * half), s = c
+        var c = [Float](repeating: 0, count: positions.count * half), s = c
         for i in 0..<half {
             let inverseFrequency = Foundation.pow(Double(base), -2 * Double(i) / Double(headDim))
-            for t in 0..<count {
-                let theta = Double(start + t) * inverseFrequency
+            for (t, position) in positions.enumerated() {
+                let theta = Double(position) * inverseFrequency
                 c[t * half + i] = Float(Foundation.cos(theta))
                 s[t * half + i] = Float(Foundation.sin(theta))
             }

@@ -2,21 +2,35 @@ import Foundation
 import CKernels
 
 /// Which positions of a batch need logits: generating needs the last; scoring and echo need all.
-public enum LogitsRequest: Sendable { case none, last, all }
+package enum LogitsRequest: Sendable { case none, last, all }
+
+/// One sequence's part of a batched forward pass: its next tokens, continuing at `cache.count` in its
+/// own cache, and which of their logits it wants.
+package struct SequenceBatch {
+    package var tokens: [Int]
+    package var cache: KVCache
+    package var logits: LogitsRequest
+
+    package init(tokens: [Int], cache: KVCache, logits: LogitsRequest) {
+        self.tokens = tokens
+        self.cache = cache
+        self.logits = logits
+    }
+}
 
 /// A named intermediate for tests and debugging: (name, layer, token index in batch, values).
-public typealias TapHandler = (String, Int, Int, UnsafeBufferPointer<Float>) -> Void
+package typealias TapHandler = (String, Int, Int, UnsafeBufferPointer<Float>) -> Void
 
 /// The config-driven decoder: one forward pass for PaLM, Gemma 3 and Llama. It reads top to bottom like
 /// the papers: embed → per layer (norm → attention → [post-norm] → residual, norm → MLP → [post-norm]
 /// → residual, or both branches from one norm for PaLM) → final norm → logits.
-public final class Decoder: @unchecked Sendable {
-    public let config: ModelConfig
-    public let weights: ModelWeights
+package final class Decoder: @unchecked Sendable {
+    package let config: ModelConfig
+    package let weights: ModelWeights
     let pool: ThreadPool
 
     /// Largest batch one forward call takes; longer prompts are split by the session.
-    public static let maxBatch = 512
+    package static let maxBatch = 512
 
     init(config: ModelConfig, weights: ModelWeights, pool: ThreadPool) {
         self.config = config
@@ -34,22 +48,45 @@ public final class Decoder: @unchecked Sendable {
     /// too, though they return no logits.
     func forward(_ tokens: [Int], cache: KVCache, context ctx: DecoderContext, logits request: LogitsRequest, precision: PrefillPrecision,
                  onLogits: (Int, UnsafeBufferPointer<Float>) -> Void) {
-        let c = config, T = tokens.count, d = c.embeddingLength, start = cache.count
-        precondition(T > 0 && T <= Decoder.maxBatch && start + T <= cache.capacity)
+        forward([SequenceBatch(tokens: tokens, cache: cache, logits: request)], context: ctx, precision: precision) { _, i, row in onLogits(i, row) }
+    }
+
+    /// One pass over several sequences at once (llama.cpp's `llama_batch`): their tokens go through every
+    /// matrix product together, so each weight is read once for all of them, while each sequence's
+    /// positions, keys, values and attention stay its own. Decoding B sequences one token each this way
+    /// turns B matrix × vector passes, each bound by memory bandwidth, into one matrix × matrix pass.
+    /// `onLogits(sequence, tokenIndex, row)` gets the rows each sequence asked for, in batch order.
+    func forward(_ batch: [SequenceBatch], context ctx: DecoderContext, precision: PrefillPrecision,
+                 onLogits: (Int, Int, UnsafeBufferPointer<Float>) -> Void) {
+        let c = config, d = c.embeddingLength
+        // Row r of the activations is token rowToken[r] of sequence rowSequence[r], at position rowPosition[r].
+        var rowSequence: [Int] = [], rowPosition: [Int] = [], rowToken: [Int] = [], firstRow: [Int] = []
+        for (s, sequence) in batch.enumerated() {
+            precondition(!sequence.tokens.isEmpty && sequence.cache.count + sequence.tokens.count <= sequence.cache.capacity)
+            firstRow.append(rowToken.count)
+            for (t, token) in sequence.tokens.enumerated() {
+                rowSequence.append(s)
+                rowPosition.append(sequence.cache.count + t)
+                rowToken.append(token)
+            }
+        }
+        let T = rowToken.count
+        precondition(T > 0 && T <= Decoder.maxBatch)
         ctx.ops.precision = precision
-        ctx.reserve(tokens: T, context: cache.capacity)
+        ctx.reserve(tokens: T, context: batch.map(\.cache.capacity).max()!)
         let x = ctx.x, h = ctx.h, q = ctx.q, k = ctx.k, v = ctx.v, att = ctx.att, proj = ctx.proj, mlp = ctx.mlp
+        let caches = batch.map(\.cache)
 
         let embedding = weights.tokenEmbedding
         perToken(T) { range in
             for t in range {
-                let row = embedding.row(tokens[t])
+                let row = embedding.row(rowToken[t])
                 for i in 0..<d { x[t * d + i] = Dequantize.float(bf16: row[i]) * c.embeddingScale }
             }
         }
 
-        let globalRope = Blocks.ropeTable(base: c.ropeBase, headDim: c.headDim, start: start, count: T)
-        let localRope = c.ropeBaseLocal == c.ropeBase ? globalRope : Blocks.ropeTable(base: c.ropeBaseLocal, headDim: c.headDim, start: start, count: T)
+        let globalRope = Blocks.ropeTable(base: c.ropeBase, headDim: c.headDim, positions: rowPosition)
+        let localRope = c.ropeBaseLocal == c.ropeBase ? globalRope : Blocks.ropeTable(base: c.ropeBaseLocal, headDim: c.headDim, positions: rowPosition)
         let half = c.headDim / 2
 
         for (l, w) in weights.layers.enumerated() {
@@ -71,11 +108,21 @@ public final class Decoder: @unchecked Sendable {
                             Blocks.rope(k + t * c.kvDim, heads: c.kvHeadCount, headDim: c.headDim, cos: cosRow, sin: sinRow, style: c.ropeStyle)
                         }
                     }
-                    cache.write(layer: l, position: start + t, key: k + t * c.kvDim, value: v + t * c.kvDim)
+                    caches[rowSequence[t]].write(layer: l, position: rowPosition[t], key: k + t * c.kvDim, value: v + t * c.kvDim)
                 }
             }
-            cache.stored(layer: l, through: start + T - 1)
-            attention(ctx, layer: l, sliding: sliding, tokens: T, start: start, cache: cache)
+            for sequence in batch { sequence.cache.stored(layer: l, through: sequence.cache.count + sequence.tokens.count - 1) }
+            // Sequences decoding one token share one parallel region; a prompt's tokens attend on their own.
+            var decoding: [Int] = []
+            for (s, sequence) in batch.enumerated() {
+                if sequence.tokens.count == 1 { decoding.append(s); continue }
+                attention(ctx, layer: l, sliding: sliding, row: firstRow[s], tokens: sequence.tokens.count, start: sequence.cache.count,
+                          cache: sequence.cache)
+            }
+            if !decoding.isEmpty {
+                decodeAttention(ctx, layer: l, sliding: sliding, rows: decoding.map { firstRow[$0] }, positions: decoding.map { batch[$0].cache.count },
+                                caches: decoding.map { batch[$0].cache })
+            }
             ctx.emit("attn_out_heads", l, att, T, c.qDim)
             ctx.ops.multiply(w.wo, att, tokens: T, into: proj, scratch: ctx.scratch)
             if c.parallelBlock {
@@ -101,19 +148,26 @@ public final class Decoder: @unchecked Sendable {
             ctx.emit("l_out", l, x, T, d)
         }
 
-        let first: Int
-        switch request {
-        case .none: return
-        case .last: first = T - 1
-        case .all: first = 0
+        // The rows whose logits were asked for, normalized into consecutive rows of h for one product.
+        var picks: [(sequence: Int, token: Int)] = []
+        for (s, sequence) in batch.enumerated() {
+            switch sequence.logits {
+            case .none: continue
+            case .last: picks.append((s, sequence.tokens.count - 1))
+            case .all: picks += sequence.tokens.indices.map { (s, $0) }
+            }
         }
-        let n = T - first
-        Blocks.rmsNorm(x + first * d, weights.outputNorm, eps: c.rmsEpsilon, rows: n, n: d, into: h)
-        ctx.emit("result_norm", -1, h, n, d)
+        guard !picks.isEmpty else { return }
+        for (i, pick) in picks.enumerated() {
+            Blocks.rmsNorm(x + (firstRow[pick.sequence] + pick.token) * d, weights.outputNorm, eps: c.rmsEpsilon, rows: 1, n: d, into: h + i * d)
+        }
+        ctx.emit("result_norm", -1, h, picks.count, d)
         let vocab = weights.output.rows
-        let logitRows = ctx.logitRows(n * vocab)
-        ctx.ops.multiply(weights.output, h, tokens: n, into: logitRows, scratch: ctx.scratch)
-        for i in 0..<n { onLogits(first + i, UnsafeBufferPointer(start: logitRows + i * vocab, count: vocab)) }
+        let logitRows = ctx.logitRows(picks.count * vocab)
+        ctx.ops.multiply(weights.output, h, tokens: picks.count, into: logitRows, scratch: ctx.scratch)
+        for (i, pick) in picks.enumerated() {
+            onLogits(pick.sequence, pick.token, UnsafeBufferPointer(start: logitRows + i * vocab, count: vocab))
+        }
     }
 
     /// The precision a pass with this logits request runs at: a pass that returns every position's
@@ -150,8 +204,15 @@ public final class Decoder: @unchecked Sendable {
     /// share every key and value load. Units are dealt out round-robin: later tokens attend to more
     /// positions, so contiguous chunks would leave one core idle. A fast prompt pass first copies the
     /// positions the batch sees to bf16 (`packKeysAndValues`) and attends with bf16 products.
-    private func attention(_ ctx: DecoderContext, layer: Int, sliding: Bool, tokens T: Int, start: Int, cache: KVCache) {
-        if T == 1 { decodeAttention(ctx, layer: layer, sliding: sliding, position: start, cache: cache); return }
+    /// The batch's tokens are activation rows `row ..< row + T`.
+    private func attention(_ ctx: DecoderContext, layer: Int, sliding: Bool, row: Int, tokens T: Int, start: Int, cache: KVCache) {
+        // A few tokens at exact precision (verifying drafts) attend one at a time as decoding does, so
+        // with the matrix products' per-token kernel (MatrixOps) their rows equal decoding's bit for bit.
+        if ctx.ops.precision == .exact && T <= MatrixOps.exactMatvecTokens {
+            decodeAttention(ctx, layer: layer, sliding: sliding, rows: Array(row..<row + T), positions: Array(start..<start + T),
+                            caches: Array(repeating: cache, count: T))
+            return
+        }
         let c = config
         let groups = c.headCount / c.kvHeadCount
         let window = sliding ? c.slidingWindow ?? Int.max : Int.max
@@ -166,8 +227,8 @@ public final class Decoder: @unchecked Sendable {
         // The bf16 products pay for the copy only over many query rows, and need dimension pairs.
         let bf16 = ctx.ops.precision == .fast && T >= 16 && c.headDim % 2 == 0 && pk_current_path() == PK_PATH_AVX512BF16
         let packedBase = bf16 ? packKeysAndValues(ctx, layer: layer, first: first(0), last: start + T - 1, cache: cache) : nil
-        let q = ctx.q, att = ctx.att, scores = ctx.scores, packedKeys = ctx.packedKeys, packedValues = ctx.packedValues
-        let packedHeadStride = ctx.packedHeadStride, threads = pool.threadCount
+        let q = ctx.q + row * c.qDim, att = ctx.att + row * c.qDim, scores = ctx.scores
+        let packedKeys = ctx.packedKeys, packedValues = ctx.packedValues, packedHeadStride = ctx.packedHeadStride, threads = pool.threadCount
         // Two or three tokens with one KV head (Gemma) would leave a core idle: split the query heads of a
         // group into slices so every thread has a unit (each slice re-reads the group's keys and values).
         let slices = blocks.count * c.kvHeadCount >= threads ? 1 : min(groups, threads)
@@ -203,46 +264,58 @@ public final class Decoder: @unchecked Sendable {
         }
     }
 
-    /// Attention for one decoded token. Each KV head's positions are cut into one run per thread at key
-    /// block boundaries, so every cached byte is read once and both cores stream equal shares whatever
-    /// the number of KV heads (one for Gemma, where splitting heads made both cores read the whole cache;
-    /// three for SmolLM2, where whole heads split 2:1). The runs' softmaxes are then merged exactly.
-    private func decodeAttention(_ ctx: DecoderContext, layer: Int, sliding: Bool, position: Int, cache: KVCache) {
+    /// Attention for decoded tokens, one per sequence (activation row `rows[i]` of sequence i, at
+    /// `positions[i]` in `caches[i]`), in one parallel region. Each KV head's positions are cut into one
+    /// run per thread at key block boundaries, so every cached byte is read once and both cores stream
+    /// equal shares whatever the number of KV heads (one for Gemma, where splitting heads made both cores
+    /// read the whole cache; three for SmolLM2, where whole heads split 2:1). The runs' softmaxes are then
+    /// merged exactly. A sequence's runs depend only on its own position, so batching does not change
+    /// its numbers.
+    private func decodeAttention(_ ctx: DecoderContext, layer: Int, sliding: Bool, rows: [Int], positions: [Int], caches: [KVCache]) {
         let c = config, groups = c.headCount / c.kvHeadCount, threads = pool.threadCount, dim = c.headDim
         let window = sliding ? c.slidingWindow ?? Int.max : Int.max
-        let from = window == Int.max ? 0 : max(0, position - window + 1)
-        let blocksSpanned = position / 16 - from / 16 + 1, runs = min(threads, blocksSpanned)
-        // Run r covers positions bounds[r] ..< bounds[r + 1]; every run after the first starts at a block.
-        let bounds = [from] + (1..<runs).map { (from / 16 + blocksSpanned * $0 / runs) * 16 } + [position + 1]
+        // Per sequence: run r covers positions bounds[r] ..< bounds[r + 1]; every run after the first starts
+        // at a block. Its units (KV head × run) are numbered from firstUnit.
+        var bounds: [[Int]] = [], firstUnit: [Int] = [], unitSequence: [Int] = []
+        for (i, position) in positions.enumerated() {
+            let from = window == Int.max ? 0 : max(0, position - window + 1)
+            let blocksSpanned = position / 16 - from / 16 + 1, runs = min(threads, blocksSpanned)
+            bounds.append([from] + (1..<runs).map { (from / 16 + blocksSpanned * $0 / runs) * 16 } + [position + 1])
+            firstUnit.append(unitSequence.count)
+            unitSequence += Array(repeating: i, count: c.kvHeadCount * runs)
+        }
         let q = ctx.q, att = ctx.att, scores = ctx.scores, partialOut = ctx.partialOut, partialStats = ctx.partialStats
-        let units = c.kvHeadCount * runs
+        let units = unitSequence.count
         pool.runParts { part in
             for u in stride(from: part, to: units, by: threads) {
-                let g = u / runs, first = bounds[u % runs], last = bounds[u % runs + 1] - 1
+                let i = unitSequence[u], runs = bounds[i].count - 1, local = u - firstUnit[i], cache = caches[i]
+                let g = local / runs, first = bounds[i][local % runs], last = bounds[i][local % runs + 1] - 1
                 let (a, b) = cache.segments(layer: layer, first: first, last: last, offset: g * dim)
                 Decoder.withCounts(Int64(last - first + 1) + a.skip, 0) { counts in
                     [a, b].withUnsafeBufferPointer { segments in
-                        pk_attend(q + g * groups * dim, Int64(c.qDim), 1, Int64(groups), Int64(dim), segments.baseAddress, counts,
-                                  Int64(cache.keyBlockStride), Int64(c.kvDim), c.attentionScale, scores[part],
+                        pk_attend(q + rows[i] * c.qDim + g * groups * dim, Int64(c.qDim), 1, Int64(groups), Int64(dim), segments.baseAddress,
+                                  counts, Int64(cache.keyBlockStride), Int64(c.kvDim), c.attentionScale, scores[part],
                                   partialOut + u * groups * dim, Int64(groups * dim), partialStats + u * groups * 2)
                     }
                 }
             }
         }
         // softmax over all runs = Σ_r w_r · softmax over run r, with w_r ∝ sum_r · exp(largest_r − largest).
-        // Per layer of every decoded token, so no arrays: two passes over the runs' statistics.
-        for g in 0..<c.kvHeadCount {
-            for h in 0..<groups {
-                let row = { (r: Int) in (g * runs + r) * groups + h }
-                var largest = -Float.infinity, total: Float = 0
-                for r in 0..<runs { largest = max(largest, partialStats[row(r) * 2]) }
-                for r in 0..<runs { total += partialStats[row(r) * 2 + 1] * Foundation.exp(partialStats[row(r) * 2] - largest) }
-                let out = att + (g * groups + h) * dim
-                for i in 0..<dim { out[i] = 0 }
-                for r in 0..<runs {
-                    let w = partialStats[row(r) * 2 + 1] * Foundation.exp(partialStats[row(r) * 2] - largest) / total
-                    let part = partialOut + row(r) * dim
-                    for i in 0..<dim { out[i] += w * part[i] }
+        for i in positions.indices {
+            let runs = bounds[i].count - 1
+            for g in 0..<c.kvHeadCount {
+                for h in 0..<groups {
+                    let row = { (r: Int) in (firstUnit[i] + g * runs + r) * groups + h }
+                    var largest = -Float.infinity, total: Float = 0
+                    for r in 0..<runs { largest = max(largest, partialStats[row(r) * 2]) }
+                    for r in 0..<runs { total += partialStats[row(r) * 2 + 1] * Foundation.exp(partialStats[row(r) * 2] - largest) }
+                    let out = att + rows[i] * c.qDim + (g * groups + h) * dim
+                    for j in 0..<dim { out[j] = 0 }
+                    for r in 0..<runs {
+                        let w = partialStats[row(r) * 2 + 1] * Foundation.exp(partialStats[row(r) * 2] - largest) / total
+                        let part = partialOut + row(r) * dim
+                        for j in 0..<dim { out[j] += w * part[j] }
+                    }
                 }
             }
         }

@@ -29,18 +29,16 @@ final class DecoderContext: @unchecked Sendable {
     private(set) var packedKeys = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
     private(set) var packedValues = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
     private(set) var packedHeadStride = 0
-    // Decode attention over parts of the positions, before merging: per (KV head, part) the group's
-    // outputs [groups × headDim] and each row's softmax largest score and sum.
-    let partialOut: UnsafeMutablePointer<Float>
-    let partialStats: UnsafeMutablePointer<Float>
+    // Decode attention over parts of the positions, before merging: per (sequence, KV head, part) the
+    // group's outputs [groups × headDim] and each row's softmax largest score and sum.
+    private(set) var partialOut = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var partialStats = UnsafeMutablePointer<Float>.allocate(capacity: 1)
     private var logits = UnsafeMutablePointer<Float>.allocate(capacity: 1)
     private var logitCapacity = 0
 
     init(config: ModelConfig, pool: ThreadPool) {
         self.config = config
         ops = MatrixOps(pool: pool)
-        partialOut = .allocate(capacity: pool.threadCount * config.qDim)
-        partialStats = .allocate(capacity: pool.threadCount * config.headCount * 2)
     }
 
     deinit {
@@ -61,6 +59,11 @@ final class DecoderContext: @unchecked Sendable {
             att = .allocate(capacity: tokens * c.qDim); proj = .allocate(capacity: tokens * c.embeddingLength)
             gate = .allocate(capacity: tokens * c.feedForwardLength); up = .allocate(capacity: tokens * c.feedForwardLength)
             mlp = .allocate(capacity: tokens * c.embeddingLength)
+            // A batch of decoded tokens (one per sequence) splits each sequence's positions into up to one
+            // run per thread.
+            partialOut.deallocate(); partialStats.deallocate()
+            partialOut = .allocate(capacity: tokens * ops.pool.threadCount * c.qDim)
+            partialStats = .allocate(capacity: tokens * ops.pool.threadCount * c.headCount * 2)
             capacity = tokens
         }
         if context > scoresContext {

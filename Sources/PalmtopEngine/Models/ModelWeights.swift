@@ -2,42 +2,42 @@ import Foundation
 
 /// One decoder layer's weights. Matrices are bf16; norm weights stay f32. Optional fields are absent
 /// for architectures that lack them (e.g. `ffnNorm` in the parallel PaLM block).
-public struct LayerWeights: @unchecked Sendable {
-    public let attnNorm: [Float]          // [d_model]
-    public let wq: BF16Matrix             // [heads*head_dim, d_model]
-    public let wk: BF16Matrix             // [kv_heads*head_dim, d_model]
-    public let wv: BF16Matrix             // [kv_heads*head_dim, d_model]
-    public let wo: BF16Matrix             // [d_model, heads*head_dim]
-    public let qNorm: [Float]?            // [head_dim]
-    public let kNorm: [Float]?            // [head_dim]
-    public let postAttnNorm: [Float]?     // [d_model]
-    public let ffnNorm: [Float]?          // [d_model]
-    public let wGate: BF16Matrix          // [ffn, d_model]
-    public let wUp: BF16Matrix            // [ffn, d_model]
-    public let wDown: BF16Matrix          // [d_model, ffn]
-    public let postFfnNorm: [Float]?      // [d_model]
+package struct LayerWeights: @unchecked Sendable {
+    package let attnNorm: [Float]          // [d_model]
+    package let wq: BF16Matrix             // [heads*head_dim, d_model]
+    package let wk: BF16Matrix             // [kv_heads*head_dim, d_model]
+    package let wv: BF16Matrix             // [kv_heads*head_dim, d_model]
+    package let wo: BF16Matrix             // [d_model, heads*head_dim]
+    package let qNorm: [Float]?            // [head_dim]
+    package let kNorm: [Float]?            // [head_dim]
+    package let postAttnNorm: [Float]?     // [d_model]
+    package let ffnNorm: [Float]?          // [d_model]
+    package let wGate: BF16Matrix          // [ffn, d_model]
+    package let wUp: BF16Matrix            // [ffn, d_model]
+    package let wDown: BF16Matrix          // [d_model, ffn]
+    package let postFfnNorm: [Float]?      // [d_model]
 }
 
 /// All weights of a model, dequantized to bf16 at load.
-public struct ModelWeights: @unchecked Sendable {
-    public let tokenEmbedding: BF16Matrix // [vocab, d_model]
+package struct ModelWeights: @unchecked Sendable {
+    package let tokenEmbedding: BF16Matrix // [vocab, d_model]
     /// The output projection; the same object as `tokenEmbedding` when tied.
-    public let output: BF16Matrix         // [vocab, d_model]
-    public let outputNorm: [Float]        // [d_model]
-    public let layers: [LayerWeights]
+    package let output: BF16Matrix         // [vocab, d_model]
+    package let outputNorm: [Float]        // [d_model]
+    package let layers: [LayerWeights]
 
-    public var tiedOutput: Bool { output === tokenEmbedding }
+    package var tiedOutput: Bool { output === tokenEmbedding }
 
     /// Weights in the layers' matrices: a token costs twice this many FLOPs in matrix products, before
     /// attention and the output projection.
-    public var layerWeightCount: Int {
+    package var layerWeightCount: Int {
         layers.reduce(0) { total, l in
             total + [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown].reduce(0) { $0 + $1.rows * $1.cols }
         }
     }
 
     /// Bytes of bf16 weights streamed per decoded token (the embedding row read is negligible).
-    public var bytesPerToken: Int { 2 * layerWeightCount + output.byteCount }
+    package var bytesPerToken: Int { 2 * layerWeightCount + output.byteCount }
 
     static func load(file: GGUFFile, config: ModelConfig, pool: ThreadPool) throws -> ModelWeights {
         func info(_ name: String) throws -> GGUFTensorInfo {

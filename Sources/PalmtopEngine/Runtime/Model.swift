@@ -3,18 +3,19 @@ import PalmtopTokenizers
 
 /// A model ready to run: its file, config, bf16 weights, tokenizer and decoder, plus load timings.
 public final class Model: @unchecked Sendable {
-    public let file: GGUFFile
+    package let file: GGUFFile
     public let config: ModelConfig
     public let tokenizer: Tokenizer
-    public let decoder: Decoder
-    public let pool: ThreadPool
+    package let decoder: Decoder
+    package let pool: ThreadPool
     public let chatTemplate: ChatTemplate?
     /// Seconds spent dequantizing weights to bf16, and in total.
     public let dequantizeSeconds: Double
     public let loadSeconds: Double
     public var name: String { (file.path as NSString).lastPathComponent.replacingOccurrences(of: ".gguf", with: "") }
 
-    public init(path: String, threads: Int = ThreadPool.defaultThreadCount) throws {
+    /// `threads`: the thread pool's size; nil means one thread per physical core.
+    public init(path: String, threads: Int? = nil) throws {
         let t0 = Date()
         let file = try GGUFFile(path: path)
         self.file = file
@@ -28,7 +29,7 @@ public final class Model: @unchecked Sendable {
         guard tokenizer.vocabularySize == config.vocabularySize else {
             throw GGUFError(path: path, problem: "tokenizer has \(tokenizer.vocabularySize) tokens but the embedding has \(config.vocabularySize) rows")
         }
-        pool = ThreadPool(threads: threads)
+        pool = ThreadPool(threads: threads ?? ThreadPool.defaultThreadCount)
         let t1 = Date()
         let weights = try ModelWeights.load(file: file, config: config, pool: pool)
         dequantizeSeconds = Date().timeIntervalSince(t1)

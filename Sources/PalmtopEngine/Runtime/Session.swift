@@ -50,7 +50,9 @@ public final class Session: @unchecked Sendable {
     public let contextLimit: Int
     /// Precision of prompt passes before generating (scoring and prompt log-probabilities are always exact).
     public var prefillPrecision: PrefillPrecision
-    public private(set) var cache: KVCache
+    /// Drafting for greedy generation (prompt lookup by default; `.off` decodes one token per pass).
+    public var draft = DraftSettings()
+    package private(set) var cache: KVCache
     private let context: DecoderContext
     /// Tokens whose keys and values are in the cache, in order.
     public private(set) var cachedTokens: [Int] = []
@@ -76,7 +78,7 @@ public final class Session: @unchecked Sendable {
     }
 
     /// Named intermediates of this session's forward passes (tests and debugging).
-    public var tap: TapHandler? {
+    package var tap: TapHandler? {
         get { context.tap }
         set { context.tap = newValue }
     }
@@ -95,7 +97,7 @@ public final class Session: @unchecked Sendable {
     /// Makes the cache hold exactly `tokens`, recomputing only after the longest common prefix, and
     /// returns the logit rows the request asks for (for `.all`: rows for positions from `logitsFrom`).
     @discardableResult
-    public func prefill(_ tokens: [Int], logits request: LogitsRequest = .last, logitsFrom: Int = 0,
+    package func prefill(_ tokens: [Int], logits request: LogitsRequest = .last, logitsFrom: Int = 0,
                         onLogits: (Int, UnsafeBufferPointer<Float>) -> Void = { _, _ in }) throws -> PrefillStats {
         guard !tokens.isEmpty else { throw EngineError.emptyPrompt }
         guard tokens.count <= contextLimit else { throw EngineError.promptTooLong(tokens: tokens.count, limit: contextLimit) }
@@ -142,77 +144,59 @@ public final class Session: @unchecked Sendable {
         cancelled.store(false, ordering: .sequentiallyConsistent)
         var last: [Float] = []
         let stats = try prefill(prompt, logits: .last) { _, row in last = Array(row) }
-        var chain = SamplerChain(settings)
-        chain.prime(prompt)
-        var stopper = StopMatcher(settings.stop)
-        var utf8 = UTF8Accumulator()
-        var summary = GenerationSummary(stopReason: .maxTokens, promptTokens: prompt.count, reusedTokens: stats.reused,
-                                        computedTokens: stats.computed, generatedTokens: 0, prefillSeconds: stats.seconds,
-                                        decodeSeconds: 0, text: "")
-        let tokenizer = model.tokenizer
+        var reply = ReplyBuilder(settings: settings, prompt: prompt, forced: forced, topN: topN, tokenizer: model.tokenizer, prefill: stats)
+        var drafts = DraftQueue(draft)
+        var drafted = false
         let decodeStart = Date()
         var firstTokenTime: Date?
-        func alternative(_ id: Int, _ lp: Float) -> TokenAlternative {
-            TokenAlternative(id: id, text: tokenizer.decode([id], special: true), logprob: lp)
-        }
-        while summary.generatedTokens < chain.settings.maxTokens {
-            if let live, let next = live.current, (try? next.validate()) != nil { chain.reconfigure(next) }
-            if summary.generatedTokens >= chain.settings.maxTokens { break }
-            if isCancelled { summary.stopReason = .cancelled; break }
-            if cachedTokens.count >= contextLimit { summary.stopReason = .contextFull; break }
-            let (id, event) = last.withUnsafeBufferPointer { row -> (Int, TokenEvent) in
-                let (lse, entropy) = Logprobs.logSumExpAndEntropy(row)
-                let topRaw = topEntries(row, topN).map { alternative($0.id, $0.logit - lse) }
-                var candidates = Candidates(allLogits: row)
-                chain.apply(&candidates)
-                let probs = candidates.probabilities()
-                let forcedID = summary.generatedTokens < forced.count ? forced[summary.generatedTokens] : nil
-                let index = forcedID.flatMap { f in candidates.ids.firstIndex(of: f) } ?? (forcedID == nil ? chain.sample(candidates) : -1)
-                let id = forcedID ?? candidates.ids[index]
-                let order = probs.indices.sorted { probs[$0] > probs[$1] }.prefix(topN)
-                let topPost = order.map { alternative(candidates.ids[$0], Foundation.log(probs[$0])) }
-                let post = index >= 0 ? Foundation.log(probs[index]) : -Float.infinity
-                return (id, TokenEvent(id: id, bytes: tokenizer.bytes(of: id, special: false), text: "", logprob: row[id] - lse,
-                                       postLogprob: post, topRaw: topRaw, topPost: Array(topPost), entropy: entropy,
-                                       position: cachedTokens.count))
-            }
-            chain.accept(id)
-            summary.generatedTokens += 1
+        var reason = StopReason.maxTokens
+        while !reply.reachedLimit {
+            if let live, let next = live.current, (try? next.validate()) != nil { reply.reconfigure(next) }
+            if reply.reachedLimit { break }
+            if isCancelled { reason = .cancelled; break }
+            if cachedTokens.count >= contextLimit { reason = .contextFull; break }
+            let (event, ended) = last.withUnsafeBufferPointer { reply.next($0, position: cachedTokens.count) }
             if firstTokenTime == nil { firstTokenTime = Date() }
-            if tokenizer.endOfGenerationIDs.contains(id) {
-                summary.stopReason = .eos
-                var e = event
-                e.text = stopper.flush() + utf8.flush()
-                summary.text += e.text
-                _ = onToken(e)
-                break
-            }
-            var e = event
-            let (shown, stopped) = stopper.feed(utf8.append(event.bytes))
-            e.text = shown
-            summary.text += shown
-            let keepGoing = onToken(e)
-            if stopped { summary.stopReason = .stop; break }
-            if !keepGoing { summary.stopReason = .cancelled; break }
-            if summary.generatedTokens >= chain.settings.maxTokens { break }
-            if cachedTokens.count >= contextLimit { summary.stopReason = .contextFull; break }
-            model.decoder.forward([id], cache: cache, context: context, logits: .last, precision: .exact) { _, row in last = Array(row) }
-            cache.advance(to: cachedTokens.count + 1)
-            // One-token passes are exact, so an exact prefix stays exact.
-            if exactPrefix == cachedTokens.count { exactPrefix += 1 }
-            cachedTokens.append(id)
+            let keepGoing = onToken(event)
+            if let ended { reason = ended; break }
+            if !keepGoing { reason = .cancelled; break }
+            if reply.reachedLimit { break }
+            if cachedTokens.count >= contextLimit { reason = .contextFull; break }
+            // Drafts only pay when the chain is deterministic (greedy) and the next token is not forced.
+            let drafting = draft.mode != .none && reply.chain.settings.temperature == 0 && reply.summary.generatedTokens >= forced.count
+            drafted = drafted || drafting
+            last = extend(with: event.id, drafts: &drafts, drafting: drafting,
+                          limit: reply.chain.settings.maxTokens - reply.summary.generatedTokens - 1)
         }
-        if summary.stopReason != .stop && summary.stopReason != .eos {
-            let rest = utf8.flush()
-            let tail = stopper.feed(rest).emit + stopper.flush()
-            summary.text += tail
-        }
-        summary.decodeSeconds = firstTokenTime.map { Date().timeIntervalSince($0) } ?? Date().timeIntervalSince(decodeStart)
+        var summary = reply.finish(reason, decodeSeconds: firstTokenTime.map { Date().timeIntervalSince($0) } ?? Date().timeIntervalSince(decodeStart))
+        if drafted { summary.draft = drafts.stats }
         return summary
+    }
+
+    /// Appends the chosen token `id` to the cache and returns the logit row after it: a row verified
+    /// ahead when `id` is the draft that row assumed (its keys and values are already stored), else
+    /// from one pass over `id` and the drafts proposed after it (at most `limit`), which are verified
+    /// for the next calls. Every pass is exact, as one-token decoding is.
+    private func extend(with id: Int, drafts: inout DraftQueue, drafting: Bool, limit: Int) -> [Float] {
+        let position = cachedTokens.count
+        if exactPrefix == position { exactPrefix += 1 }
+        cachedTokens.append(id)
+        if let row = drafts.row(after: id) {
+            cache.advance(to: position + 1)
+            return row
+        }
+        let guesses = drafting ? drafts.propose(after: cachedTokens, limit: min(limit, contextLimit - position - 1)) : []
+        var rows: [[Float]] = []
+        model.decoder.forward([id] + guesses, cache: cache, context: context, logits: guesses.isEmpty ? .last : .all,
+                              precision: .exact) { _, row in rows.append(Array(row)) }
+        cache.advance(to: position + 1)
+        if !guesses.isEmpty { drafts.verified(guesses, rows: Array(rows.dropFirst())) }
+        return rows[0]
     }
 
     /// Each prompt token's log-probability given its prefix (the first token has none).
     public func promptLogprobs(_ tokens: [Int], topN: Int = 0) throws -> [PromptTokenScore] {
+        cancelled.store(false, ordering: .sequentiallyConsistent)
         var scores = tokens.map { PromptTokenScore(id: $0, text: model.tokenizer.decode([$0], special: true), logprob: nil, top: []) }
         guard tokens.count > 1 else { return scores }
         let tokenizer = model.tokenizer
@@ -234,6 +218,8 @@ public final class Session: @unchecked Sendable {
     /// token prefix with the prompt alone (normally exactly the prompt's tokens). The prompt's KV cache
     /// is reused across choices.
     public func score(prompt: String, choices: [String], parseSpecial: Bool = true) throws -> [ChoiceScore] {
+        // A cancel of an earlier call must not stop this one (each call starts afresh, as generate does).
+        cancelled.store(false, ordering: .sequentiallyConsistent)
         let promptTokens = model.encode(prompt, parseSpecial: parseSpecial)
         guard !prompt.isEmpty else { throw EngineError.emptyPrompt }
         var results: [ChoiceScore] = []
@@ -250,6 +236,48 @@ public final class Session: @unchecked Sendable {
             results.append(ChoiceScore(choice: choice, tokenCount: joint.count - common, sumLogprob: sum))
         }
         return results
+    }
+}
+
+extension Session {
+    /// The tokens of a prompt given as plain text: special-token spellings are never parsed, and an
+    /// empty prompt is given the BOS token (or EOS) so a first token has something to be conditioned on.
+    public func plainTokens(_ prompt: String) -> [Int] {
+        let tokens = model.encode(prompt, parseSpecial: false)
+        if !tokens.isEmpty { return tokens }
+        let vocab = model.tokenizer
+        return [vocab.bosID ?? vocab.eosID ?? 0]
+    }
+
+    /// Each continuation's summed log-probability (in double precision) given exactly the prompt's
+    /// tokens: prompt and continuation are tokenized apart and the ids concatenated, as BIG-bench's
+    /// reference harness does, so a prompt ending in a space ("A: ") is not merged into the
+    /// continuation's first token the way `score` merges it. The prompt's KV cache is reused across
+    /// continuations; an empty continuation scores 0.
+    public func scoreApart(prompt: String, continuations: [String]) throws -> [Double] {
+        // A cancel is for the call running when it came, as in `generate`.
+        cancelled.store(false, ordering: .sequentiallyConsistent)
+        let context = plainTokens(prompt)
+        return try continuations.map { text in
+            let continuation = model.encode(text, parseSpecial: false, addBOS: false)
+            if continuation.isEmpty { return 0 }
+            let joint = context + continuation
+            var sum = 0.0
+            try prefill(joint, logits: .all, logitsFrom: context.count - 1) { i, row in
+                guard i >= context.count - 1, i + 1 < joint.count else { return }
+                sum += Double(row[joint[i + 1]]) - Self.logSumExp(row)
+            }
+            return sum
+        }
+    }
+
+    /// log Σ exp over a logit row, in double precision (the summed scores are compared across choices).
+    static func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Double {
+        var m = -Float.infinity
+        for v in row { m = max(m, v) }
+        var sum = 0.0
+        for v in row { sum += Foundation.exp(Double(v - m)) }
+        return Foundation.log(sum) + Double(m)
     }
 }
 

@@ -63,9 +63,11 @@ public struct GenerationSummary: Sendable {
     public var prefillSeconds: Double
     public var decodeSeconds: Double
     public var text: String
+    /// What drafting did, when the generation drafted (greedy, in-process); nil otherwise.
+    public var draft: DraftStats?
 
     public init(stopReason: StopReason, promptTokens: Int, reusedTokens: Int, computedTokens: Int, generatedTokens: Int,
-                prefillSeconds: Double, decodeSeconds: Double, text: String) {
+                prefillSeconds: Double, decodeSeconds: Double, text: String, draft: DraftStats? = nil) {
         self.stopReason = stopReason
         self.promptTokens = promptTokens
         self.reusedTokens = reusedTokens
@@ -74,6 +76,7 @@ public struct GenerationSummary: Sendable {
         self.prefillSeconds = prefillSeconds
         self.decodeSeconds = decodeSeconds
         self.text = text
+        self.draft = draft
     }
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(computedTokens) / prefillSeconds : 0 }

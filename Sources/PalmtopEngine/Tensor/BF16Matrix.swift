@@ -4,14 +4,14 @@ import CKernels
 
 /// A row-major bf16 matrix: `rows` outputs × `cols` inputs (a GGUF weight with dims [cols, rows]),
 /// 64-byte aligned for the kernels. Its storage comes from a `HugePageArena`.
-public final class BF16Matrix: @unchecked Sendable {
-    public let rows: Int
-    public let cols: Int
-    public let storage: UnsafeMutablePointer<UInt16>
+package final class BF16Matrix: @unchecked Sendable {
+    package let rows: Int
+    package let cols: Int
+    package let storage: UnsafeMutablePointer<UInt16>
     /// Keeps the arena (and so the storage) alive as long as the matrix.
     private let arena: HugePageArena
 
-    public init(rows: Int, cols: Int, arena: HugePageArena? = nil) {
+    package init(rows: Int, cols: Int, arena: HugePageArena? = nil) {
         self.rows = rows
         self.cols = cols
         let a = arena ?? HugePageArena(bytes: HugePageArena.footprint(rows * cols * 2))
@@ -19,24 +19,24 @@ public final class BF16Matrix: @unchecked Sendable {
         storage = a.take(bytes: rows * cols * 2).bindMemory(to: UInt16.self, capacity: max(rows * cols, 1))
     }
 
-    public var byteCount: Int { rows * cols * 2 }
+    package var byteCount: Int { rows * cols * 2 }
 
-    public func row(_ r: Int) -> UnsafeMutablePointer<UInt16> { storage + r * cols }
+    package func row(_ r: Int) -> UnsafeMutablePointer<UInt16> { storage + r * cols }
 }
 
 /// One allocation, 2 MiB-aligned and advised as transparent huge pages, handed out in 64-byte granules:
 /// all of a model's weights, or a KV cache. Decode streams every weight once per token, and with 4 KiB
 /// pages the TLB misses cost about a fifth of a core's memory bandwidth (measured: Gemma 3 270M, one
 /// thread, 36 → 46 tok/s); attention reads transposed keys a row per page apart.
-public final class HugePageArena: @unchecked Sendable {
+package final class HugePageArena: @unchecked Sendable {
     private let base: UnsafeMutableRawPointer
     private let size: Int
     private var used = 0
 
     /// Bytes a block of `bytes` occupies in an arena (64-byte granules).
-    public static func footprint(_ bytes: Int) -> Int { (max(bytes, 1) + 63) & ~63 }
+    package static func footprint(_ bytes: Int) -> Int { (max(bytes, 1) + 63) & ~63 }
 
-    public init(bytes: Int) {
+    package init(bytes: Int) {
         let huge = 1 << 21
         size = max(bytes, 64)
         var raw: UnsafeMutableRawPointer?
@@ -48,7 +48,7 @@ public final class HugePageArena: @unchecked Sendable {
 
     deinit { free(base) }
 
-    public func take(bytes: Int) -> UnsafeMutableRawPointer {
+    package func take(bytes: Int) -> UnsafeMutableRawPointer {
         let n = Self.footprint(bytes)
         precondition(used + n <= size, "weight arena overflow")
         defer { used += n }
@@ -65,22 +65,26 @@ public enum PrefillPrecision: String, Sendable, CaseIterable { case exact, fast 
 
 /// Matrix products over the thread pool: decode (one token) streams rows with f32 activations;
 /// prefill (many tokens) uses the register-tiled bf16 kernel.
-public struct MatrixOps {
-    public let pool: ThreadPool
-    public var precision: PrefillPrecision = .exact
+package struct MatrixOps {
+    package let pool: ThreadPool
+    package var precision: PrefillPrecision = .exact
+
+    /// Exact passes over at most this many tokens use the matrix × vector kernel per token: below it,
+    /// the 16-token bf16 GEMM (two products per weight when exact) does more work than the reads cost.
+    static let exactMatvecTokens = Int(PK_MATVEC_MAX_TOKENS)
 
     /// One matrix product of a batch: every row of `w` times every token into `y` ([tokens][w.rows]).
     private typealias Job = (w: BF16Matrix, y: UnsafeMutablePointer<Float>)
 
     /// y[t][r] = W[r] · x[t] for `tokens` rows of `x` (stride W.cols) into `y` (stride W.rows).
-    public func multiply(_ w: BF16Matrix, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>,
+    package func multiply(_ w: BF16Matrix, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>,
                          scratch: ActivationScratch) {
         run([(w, y)], x, tokens: tokens, scratch: scratch)
     }
 
     /// Several matrices applied to the same input in one parallel region (q, k and v; gate and up):
     /// on these small models one dispatch per matrix costs as much as the second core gains.
-    public func multiply(_ jobs: [(w: BF16Matrix, y: UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, tokens: Int,
+    package func multiply(_ jobs: [(w: BF16Matrix, y: UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, tokens: Int,
                          scratch: ActivationScratch) {
         run(jobs, x, tokens: tokens, scratch: scratch)
     }
@@ -88,15 +92,22 @@ public struct MatrixOps {
     private func run(_ jobs: [Job], _ x: UnsafePointer<Float>, tokens: Int, scratch: ActivationScratch) {
         guard let cols = jobs.first?.w.cols else { return }
         precondition(jobs.allSatisfy { $0.w.cols == cols })
-        if tokens == 1 {
+        if tokens == 1 || (precision == .exact && tokens <= Self.exactMatvecTokens) {
             // Decode streams weights from memory: two contiguous halves keep each core's reads sequential.
+            // A few tokens at exact precision (verifying drafted tokens) take the matrix × vector kernel
+            // for several tokens: each weight still comes from memory once, nothing is padded to the
+            // GEMM's 16-token groups, and every output is bit-identical to one-token decoding's.
             var starts = [0]
             for j in jobs { starts.append(starts.last! + j.w.rows) }
             pool.parallelFor(starts.last!, grain: 64) { range in
                 for (i, job) in jobs.enumerated() {
                     let a = max(range.lowerBound, starts[i]) - starts[i], b = min(range.upperBound, starts[i + 1]) - starts[i]
                     guard a < b else { continue }
-                    pk_matvec_bf16(job.w.storage, x, job.y, Int64(a), Int64(b), Int64(cols))
+                    if tokens == 1 {
+                        pk_matvec_bf16(job.w.storage, x, job.y, Int64(a), Int64(b), Int64(cols))
+                    } else {
+                        pk_matvec_bf16_tokens(job.w.storage, x, job.y, Int64(job.w.rows), Int64(a), Int64(b), Int64(tokens), Int64(cols))
+                    }
                 }
             }
             return
@@ -104,9 +115,10 @@ public struct MatrixOps {
         // Prefill is compute-bound and the two cores of a shared machine rarely run at the same speed:
         // threads pack the activations together, then take 48-row chunks (four register tiles) from a
         // shared counter until none are left, so a slowed core does less instead of holding up the other.
-        // The last rows go out one register tile (12 rows) at a time, so whichever thread finishes first
-        // waits for at most a tile, not a whole chunk, at the region's end.
-        let chunkRows = 48, tileRows = 12, threads = pool.threadCount
+        // The last rows go out one register tile (12 rows on AVX512-BF16, a 16-row panel on AVX2) at a
+        // time, so whichever thread finishes first waits for at most a tile, not a whole chunk, at the
+        // region's end; a tile of the path's own height leaves no panel partly empty.
+        let chunkRows = 48, tileRows = Int(pk_matmul_tile_rows()), threads = pool.threadCount
         var chunks: [(job: Int, rows: Range<Int>)] = []
         for (i, job) in jobs.enumerated() {
             let coarse = i == jobs.count - 1 ? max(0, job.w.rows - threads * chunkRows) : job.w.rows
@@ -145,12 +157,12 @@ private final class RegionProgress: @unchecked Sendable {
 }
 
 /// Reusable buffers for the packed bf16 halves of a batch of activations (see `pk_pack_bf16`).
-public final class ActivationScratch {
+package final class ActivationScratch {
     private(set) var hi: UnsafeMutablePointer<UInt16>
     private(set) var lo: UnsafeMutablePointer<UInt16>
     private var capacity: Int
 
-    public init() {
+    package init() {
         capacity = 0
         hi = .allocate(capacity: 1)
         lo = .allocate(capacity: 1)

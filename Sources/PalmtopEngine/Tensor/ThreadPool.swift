@@ -4,8 +4,8 @@ import Synchronization
 /// A persistent pool of worker threads. Kernels on these small models take 50–500 µs, so starting a
 /// new parallel loop per call would eat the second core's gain: the workers stay alive, spin briefly
 /// after each job (the next one usually follows within microseconds) and then sleep on a condition.
-public final class ThreadPool: @unchecked Sendable {
-    public let threadCount: Int
+package final class ThreadPool: @unchecked Sendable {
+    package let threadCount: Int
     private let state: PoolState
     /// Sessions on one model may run on different threads at once; their parallel regions take the
     /// workers in turn (each region is 50–500 µs, so both sessions keep moving).
@@ -14,7 +14,7 @@ public final class ThreadPool: @unchecked Sendable {
     /// Physical cores the process may use: two hyperthreads of one core share its `vdpbf16ps` units and
     /// its memory bandwidth, so a second thread per core only adds synchronisation. Counts distinct
     /// (package, core) pairs in Linux's CPU topology, capped by the CPUs this process may run on.
-    public static var defaultThreadCount: Int {
+    package static var defaultThreadCount: Int {
         let logical = max(1, ProcessInfo.processInfo.activeProcessorCount)
         var cores = Set<String>()
         for cpu in 0..<1024 {
@@ -26,7 +26,7 @@ public final class ThreadPool: @unchecked Sendable {
         return cores.isEmpty ? logical : min(logical, cores.count)
     }
 
-    public init(threads: Int = ThreadPool.defaultThreadCount) {
+    package init(threads: Int = ThreadPool.defaultThreadCount) {
         threadCount = max(1, threads)
         state = PoolState()
         for worker in 1..<threadCount {
@@ -40,7 +40,7 @@ public final class ThreadPool: @unchecked Sendable {
     deinit { state.shutDown() }
 
     /// Runs `body(part)` for part in 0..<threadCount, one part per thread, and returns when all are done.
-    public func runParts(_ body: @escaping (Int) -> Void) {
+    package func runParts(_ body: @escaping (Int) -> Void) {
         if threadCount == 1 { body(0); return }
         regionLock.lock()
         defer { regionLock.unlock() }
@@ -48,7 +48,7 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Splits 0..<count into contiguous ranges (multiples of `grain` except the last) over the threads.
-    public func parallelFor(_ count: Int, grain: Int = 1, _ body: @escaping (Range<Int>) -> Void) {
+    package func parallelFor(_ count: Int, grain: Int = 1, _ body: @escaping (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let parts = min(threadCount, (count + grain - 1) / grain)
         if parts <= 1 { body(0..<count); return }

@@ -20,6 +20,12 @@ extension ChatApp {
             showProbabilities = on
             transcriptDirty = true
             say("token probabilities \(on ? "on" : "off")")
+        case .draft(let m):
+            try requireIdle()
+            options.draft.mode = m
+            applyDraft()
+            let what = m == .none ? "off: one token per pass" : "prompt lookup for greedy replies (same output; the status bar shows the acceptance rate)"
+            say(backend is LocalBackend ? "drafting \(what)" : "drafting \(what) — for in-process models only: a server decodes by itself")
         case .set(let name, let value):
             try SettingsCatalog.set(name, to: value, in: &settings)
             say("\(name) = \(SettingsCatalog.spec(named: name)!.read(settings)) (from the next generation)")
@@ -65,6 +71,11 @@ extension ChatApp {
         }
     }
 
+    /// Gives the in-process sequences the chosen drafting (called only while no job runs).
+    func applyDraft() {
+        for case let local as LocalBackend in [backend, librarySibling].compactMap({ $0 }) { local.draft = options.draft }
+    }
+
     func requireIdle() throws {
         if worker.isBusy { throw CommandError("still busy — Esc stops the generation first") }
     }
@@ -79,6 +90,7 @@ extension ChatApp {
             let note = ignored.contains(spec.name) ? "   (ignored by this server)" : ""
             lines.append("  " + spec.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + spec.read(settings) + note)
         }
+        lines.append(backend is LocalBackend ? "draft \(options.draft.mode.rawValue) (greedy replies only)" : "draft: none (a server decodes by itself)")
         return lines.joined(separator: "\n")
     }
 
@@ -118,6 +130,7 @@ extension ChatApp {
     func adopt(_ b: ModelBackend, localModel: String?) {
         backend = b
         librarySibling = nil
+        applyDraft()
         if let localModel { options.localModel = localModel }
         lastSummary = nil
         if mode == .chat && !b.supportsChat { mode = .complete }

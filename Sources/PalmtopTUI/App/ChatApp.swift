@@ -15,21 +15,25 @@ enum EngineEvent {
 public struct ChatOptions: Sendable {
     public var mode: ChatMode
     public var contextLimit: Int
-    public var threads: Int
+    /// Threads of models loaded in the REPL (nil: one per physical core).
+    public var threads: Int?
     /// The prompt-pass precision of the chat's sessions (`--prefill`), for every model loaded.
     public var prefillPrecision: PrefillPrecision
     /// Connects `/backend URL` to a server (the executable supplies it; nil: only in-process models).
     public var connect: (@Sendable (String) throws -> ModelBackend)?
     /// The in-process model `/backend local` returns to.
     public var localModel: String
+    /// Drafting for greedy replies on in-process models (`--draft`, `/draft`).
+    public var draft: DraftSettings
 
-    public init(mode: ChatMode = .chat, contextLimit: Int = 4096, threads: Int = ThreadPool.defaultThreadCount,
-                prefillPrecision: PrefillPrecision = .fast, localModel: String = "smollm2-135m-instruct",
-                connect: (@Sendable (String) throws -> ModelBackend)? = nil) {
+    public init(mode: ChatMode = .chat, contextLimit: Int = 4096, threads: Int? = nil,
+                prefillPrecision: PrefillPrecision = .fast, draft: DraftSettings = DraftSettings(),
+                localModel: String = "smollm2-135m-instruct", connect: (@Sendable (String) throws -> ModelBackend)? = nil) {
         self.mode = mode
         self.contextLimit = contextLimit
         self.threads = threads
         self.prefillPrecision = prefillPrecision
+        self.draft = draft
         self.localModel = localModel
         self.connect = connect
     }
@@ -95,6 +99,7 @@ public final class ChatApp {
         self.options = options
         mode = options.mode == .chat && !backend.supportsChat ? .complete : options.mode
         if mode != options.mode { hintBar.message = StatusMessage("\(backend.modelName) has no chat template: completion mode", .warning) }
+        applyDraft()
     }
 
     /// The REPL on an in-process model.
@@ -275,6 +280,7 @@ public final class ChatApp {
             }
             info.prefillRate = s.prefillTokensPerSecond
             info.decodeRate = s.decodeTokensPerSecond
+            info.draftAcceptance = s.draft.flatMap { $0.proposed > 0 ? $0.acceptanceRate : nil }
         }
         if isGenerating {
             info.generating = liveTokens

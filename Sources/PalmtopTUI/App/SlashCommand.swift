@@ -12,6 +12,7 @@ public enum SlashCommand: Equatable, Sendable {
     case show, clear, regen
     case save(String), load(String)
     case probs(Bool)
+    case draft(DraftMode)
     case library
     case quit
 
@@ -28,6 +29,7 @@ public enum SlashCommand: Equatable, Sendable {
         ("save", "FILE", "save the conversation as JSON (atomically)"),
         ("load", "FILE", "load a saved conversation"),
         ("probs", "on|off", "colour generated tokens by probability"),
+        ("draft", "prompt-lookup|none", "guess greedy replies' next tokens from earlier text and verify them in one pass (same output), or not"),
         ("library", "", "browse the prompt library (F4)"),
         ("quit", "", "leave (also Ctrl-D on an empty line)"),
     ]
@@ -74,6 +76,9 @@ public enum SlashCommand: Equatable, Sendable {
             case "off": return .probs(false)
             default: throw CommandError("usage: /probs on|off")
             }
+        case "draft":
+            guard let mode = DraftMode(rawValue: try argument("prompt-lookup|none")) else { throw CommandError("usage: /draft prompt-lookup|none") }
+            return .draft(mode)
         case "library": try none(); return .library
         case "quit", "exit": try none(); return .quit
         case "": throw CommandError("type a command after / (see /help)")
@@ -108,6 +113,7 @@ public enum SlashCompleter {
         switch command {
         case "/mode": return extend(line, prefix: "/mode ", word: argument, options: ChatMode.allCases.map(\.rawValue))
         case "/probs": return extend(line, prefix: "/probs ", word: argument, options: ["on", "off"])
+        case "/draft": return extend(line, prefix: "/draft ", word: argument, options: DraftMode.allCases.map(\.rawValue))
         case "/model": return extend(line, prefix: "/model ", word: argument, options: models)
         case "/set":
             guard let gap = argument.firstIndex(of: " ") else {

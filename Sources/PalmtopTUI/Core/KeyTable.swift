@@ -87,6 +87,7 @@ public enum KeyTable {
         ("p", "preview"),
         ("Tab", "query"),
         ("d", "dev set"),
+        ("l", "ablate"),
         ("r", "results"),
         ("PgUp PgDn", "scroll"),
         ("s", "save"),

@@ -6,7 +6,8 @@ import PalmtopPrompts
 /// pending y/n question).
 extension ExemplarEditor {
     public func draw(into canvas: Canvas, rect: Rect) {
-        let inside = canvas.box(rect, title: "\(prompt.name)\(isModified ? " (modified)" : "")\(isShipped ? " (shipped template: s saves a copy)" : "") — exemplar editor")
+        let origin = prompt.path == nil && prompt.source != nil ? " (\(prompt.source!): s saves it as a library prompt)" : ""
+        let inside = canvas.box(rect, title: "\(prompt.name)\(isModified ? " (modified)" : "")\(isShipped ? " (shipped template: s saves a copy)" : "")\(origin) — exemplar editor")
         guard inside.height >= 10 else { return }
         let w = inside.width - 2, c = inside.col + 1
         let footer = focus == .list ? KeyTable.footer(KeyTable.exemplarEditor, width: w)
@@ -14,7 +15,8 @@ extension ExemplarEditor {
         var row = inside.row
         let current = host.backend.modelName
         let modelNote = current == prompt.model ? prompt.model : "prefers \(prompt.model), running \(current) (m switches)"
-        canvas.put("\(modelNote) · \(prompt.mode.rawValue) · \(prompt.scoring.rawValue) · \(prompt.enabledExemplars.count)/\(prompt.exemplars.count) exemplars on",
+        let devNote = bigBench.map { " · BIG-bench \($0.metric)" } ?? ""
+        canvas.put("\(modelNote) · \(prompt.mode.rawValue) · \(prompt.scoring.rawValue) · \(prompt.enabledExemplars.count)/\(prompt.exemplars.count) exemplars on" + devNote,
                    row: row, col: c, role: .accent, limit: w)
         row += 1
         // Fixed rows: facts, blank, query line, accuracy, marks, footer; the lower area keeps at least 4.
@@ -25,7 +27,12 @@ extension ExemplarEditor {
         row += 1
         let accuracyRow = inside.bottom - footer.count - 2
         drawLowerArea(canvas, Rect(row: row, col: c, width: w, height: accuracyRow - row))
-        if let accuracyLine { canvas.put(accuracyLine, row: accuracyRow, col: c, role: .accent, limit: w) }
+        if let accuracyLine {
+            canvas.put(accuracyLine, row: accuracyRow, col: c, role: .accent, limit: w)
+        } else if let bigBench {
+            // Before the first run, say what the dev set is (a run's line then says how many it scored).
+            canvas.put(BigBenchDevSet(live: bigBench).note + " — d runs it", row: accuracyRow, col: c, role: .dim, limit: w)
+        }
         var marks = results.map { StyledChar($0.correct ? "✓" : "✗", $0.correct ? .probHigh : .probLow) }
         if let tokenNote {
             marks += TextLayout.styled("   " + tokenNote, .dim)
@@ -36,6 +43,8 @@ extension ExemplarEditor {
         let footerRow = inside.bottom - footer.count
         if let confirmation {
             canvas.put(confirmation.line, row: footerRow, col: c, role: .warning, limit: w)
+        } else if let nameField {
+            nameField.draw(into: canvas, row: footerRow, col: c, limit: w)
         } else {
             for (i, line) in footer.enumerated() { canvas.put(line, row: footerRow + i, col: c, role: .dim, limit: w) }
         }
@@ -47,13 +56,21 @@ extension ExemplarEditor {
             return
         }
         let exemplars = working.exemplars
+        // Leave-one-out effects stand beside the exemplars only while these are the exemplars it ran.
+        let effects = ablation.flatMap { $0.exemplars == exemplars ? $0 : nil }
         let top = max(min(selected - height / 2, exemplars.count - height), 0)
         for i in 0..<height where top + i < exemplars.count {
             let e = exemplars[top + i]
             let isSelected = top + i == selected && focus != .query
-            let line = "\(e.enabled ? "[x]" : "[ ]") \(top + i + 1). " + Self.summary(e)
             if isSelected { canvas.fill(Rect(row: row + i, col: fullRect.col, width: fullRect.width, height: 1), role: .selection) }
-            canvas.put(line, row: row + i, col: col, role: isSelected ? .selection : (e.enabled ? .text : .dim), limit: width)
+            var used = canvas.put("\(e.enabled ? "[x]" : "[ ]") ", row: row + i, col: col, role: isSelected ? .selection : (e.enabled ? .text : .dim), limit: width)
+            if let effects {
+                let text = effects.column(top + i)
+                let effect = effects.effects[top + i] ?? 0
+                let role: Role = isSelected ? .selection : effect > 0.05 ? .probHigh : effect < -0.05 ? .probLow : .dim
+                used += canvas.put(String(repeating: " ", count: max(6 - text.count, 0)) + text + "  ", row: row + i, col: col + used, role: role, limit: width - used)
+            }
+            canvas.put("\(top + i + 1). " + Self.summary(e), row: row + i, col: col + used, role: isSelected ? .selection : (e.enabled ? .text : .dim), limit: width - used)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PalmtopBigBench
 import PalmtopEngine
 import PalmtopPrompts
 
@@ -15,8 +16,9 @@ extension ExemplarEditor {
     /// Validates and writes the file atomically and losslessly (the previous version kept as
     /// `NAME.yaml~`); the recovery file is no longer needed once the file holds the changes. A shipped
     /// template is never written: the save goes to the user's library, and the editor then edits that copy.
+    /// A BIG-bench task has no file yet: it asks for a name and writes a new prompt into the user's library.
     func save() {
-        guard let source = prompt.path else { host.notify("this prompt has no file to save to", .error); return }
+        guard let source = prompt.path else { askNameToSave(); return }
         let target = PromptLibrary.saveTarget(for: source)
         do {
             try PromptLibrary.save(prompt, from: source, to: target)
@@ -34,6 +36,33 @@ extension ExemplarEditor {
         }
     }
 
+    /// "Save as" for a prompt made from a BIG-bench task: a new file in the user's library, with
+    /// `source` naming the task; the task's own file is never written.
+    private func askNameToSave() {
+        guard let reference = prompt.source else { host.notify("this prompt has no file to save to", .error); return }
+        let files = LibraryFiles(directory: PromptLibrary.userDirectory())
+        nameField = NameField("save \(reference) as: ", initial: prompt.name) { [unowned self] name in
+            if let problem = files.problem(withNewName: name) { host.notify(problem, .warning); return false }
+            let liveKey = recoveryKey
+            var copy = working
+            copy.name = name
+            do {
+                try FileManager.default.createDirectory(at: files.directory, withIntermediateDirectories: true)
+                try copy.save(to: files.path(name))
+            } catch {
+                host.notify("\(error)", .error)
+                return false
+            }
+            copy.path = files.path(name)
+            prompt = copy
+            saved = copy
+            autosaved = nil
+            if let liveKey { RecoveryFile.remove(for: liveKey) }
+            host.notify("saved \(files.path(name)) (source \(reference); the BIG-bench task stays as it was)", .info)
+            return true
+        }
+    }
+
     private func start(_ job: @escaping (ModelBackend, EventQueue<LibraryEvent>) -> Void) -> Bool {
         guard !running else { host.notify("a run is in progress — Esc stops it", .warning); return false }
         stop.reset()
@@ -47,7 +76,16 @@ extension ExemplarEditor {
         guard !input.trimmingCharacters(in: .whitespaces).isEmpty else { host.notify("type a query first", .warning); return }
         guard start({ backend, queue in
             do {
-                let request = GenerationRequest(prompt: p.backendPrompt(query: input, on: backend), settings: p.sampling)
+                let evaluator = Evaluator(prompt: p, backend: backend)
+                let requests = evaluator.requests(for: DevItem(input: input))
+                if requests.count > 1 {
+                    // Self-consistency: the samples decode together; the editor shows each answer and the vote.
+                    let summaries = try backend.generateBatch(requests, parallel: requests.count, onToken: { _, _ in !stop.isRaised },
+                                                              onFinished: { _, _ in })
+                    queue.push(.sampled(summaries.map(\.text)))
+                    return
+                }
+                let request = requests[0]
                 let summary = try backend.generate(request) { e in
                     queue.push(.text(e.text))
                     return !stop.isRaised
@@ -64,37 +102,85 @@ extension ExemplarEditor {
         view = .output
     }
 
+    /// The dev set this prompt runs: its BIG-bench task's (loaded from the store the first time, for a
+    /// saved prompt whose `source` names one), else the file's. Nil, with the reason shown, when none.
+    private func devSet() -> DevSet? {
+        if bigBench == nil, let source = prompt.source, source.hasPrefix("bigbench:") {
+            do {
+                bigBench = try BigBenchLivePrompt(task: BigBenchStore().load(String(source.dropFirst("bigbench:".count))))
+            } catch {
+                host.notify("\(error)", .error)
+                return nil
+            }
+        }
+        if let bigBench { return BigBenchDevSet(live: bigBench) }
+        let items: [DevItem]
+        do { items = try prompt.loadDevSet() } catch { host.notify("\(error)", .error); return nil }
+        guard !items.isEmpty else { host.notify("this prompt has no dev set", .warning); return nil }
+        return FileDevSet(items: items)
+    }
+
+    /// The dev set, when it can run on the current backend; otherwise the reason is shown instead.
+    private func runnableDevSet() -> DevSet? {
+        guard let dev = devSet() else { return nil }
+        if let why = dev.limitation(for: prompt, on: host.backend) { host.notify(why, .warning); return nil }
+        return dev
+    }
+
     /// Runs the items in order on the library's own sequence, so the exemplar prefix is computed once
     /// and reused by every item after the first, and the chat's cache is left alone.
     func runDevSet() {
-        let items: [DevItem]
-        do { items = try prompt.loadDevSet() } catch { host.notify("\(error)", .error); return }
-        guard !items.isEmpty else { host.notify("this prompt has no dev set", .warning); return }
+        guard let dev = runnableDevSet() else { return }
         let p = prompt, stop = self.stop
         guard start({ backend, queue in
-            let evaluator = Evaluator(prompt: p, backend: backend)
             let before = backend.tokenTotals
-            var correct = 0, done = 0
             do {
-                for (i, item) in items.enumerated() where !stop.isRaised {
-                    let r = try evaluator.evaluate(item, index: i)
-                    if r.correct { correct += 1 }
-                    done += 1
-                    queue.push(.item(r))
-                }
+                let score = try dev.run(p, on: backend, shouldStop: { stop.isRaised }) { queue.push(.item($0)) }
                 let after = backend.tokenTotals
-                queue.push(.evaluated(correct: correct, total: done, reused: (after?.reused ?? 0) - (before?.reused ?? 0),
-                                      computed: (after?.computed ?? 0) - (before?.computed ?? 0)))
+                queue.push(.evaluated(score, reused: (after?.reused ?? 0) - (before?.reused ?? 0), computed: (after?.computed ?? 0) - (before?.computed ?? 0)))
             } catch {
                 queue.push(.failed("\(error)"))
             }
         }) else { return }
         results = []
         tokenNote = nil
-        devTotal = items.count
+        devTotal = dev.count
         view = .results
         followEnd = true
-        accuracyLine = "running the dev set (\(items.count) items)… Esc stops"
+        accuracyLine = "running the dev set (\(dev.count) items)… Esc stops"
+    }
+
+    /// Leave-one-out: the dev set with every switched-on exemplar (unless the last run had exactly
+    /// these), then once per switched-on exemplar with it left out, last exemplar first so the cache
+    /// keeps the exemplars before the one dropped. Esc stops; the effects done so far stay.
+    func runAblation() {
+        let variants = ExemplarAblation.variants(of: prompt)
+        guard !variants.isEmpty else { host.notify("no exemplar is on: nothing to leave out", .warning); return }
+        guard let dev = runnableDevSet() else { return }
+        let p = prompt, stop = self.stop
+        let known = lastRun.flatMap { $0.exemplars == p.exemplars ? $0.score : nil }
+        guard start({ backend, queue in
+            let before = backend.tokenTotals
+            do {
+                if known == nil {
+                    queue.push(.ablationBaseline(try dev.run(p, on: backend, shouldStop: { stop.isRaised }) { queue.push(.item($0)) }))
+                }
+                for v in variants where !stop.isRaised {
+                    let score = try dev.run(v.prompt, on: backend, shouldStop: { stop.isRaised }) { queue.push(.item($0)) }
+                    // A variant cut short by Esc is not a score to compare.
+                    if !stop.isRaised { queue.push(.leftOut(v.left, score)) }
+                }
+                let after = backend.tokenTotals
+                queue.push(.ablated(reused: (after?.reused ?? 0) - (before?.reused ?? 0), computed: (after?.computed ?? 0) - (before?.computed ?? 0)))
+            } catch {
+                queue.push(.failed("\(error)"))
+            }
+        }) else { return }
+        ablation = AblationRun(exemplars: p.exemplars, baseline: known, variants: variants.map(\.left), devCount: dev.count)
+        results = []
+        tokenNote = nil
+        devTotal = dev.count
+        accuracyLine = ablation?.progressLine
     }
 
     /// An event from the job this editor started.
@@ -106,22 +192,50 @@ extension ExemplarEditor {
             answer = prompt.extractor?.extract(summary.text)
             queryNote = "   (prompt tokens reused \(summary.reusedTokens), computed \(summary.computedTokens))"
             running = false
+        case .sampled(let texts):
+            let answers = texts.map { prompt.extractor?.extract($0) ?? "" }
+            let votes = Evaluator.vote(answers)
+            output = texts.enumerated().map { "sample \($0.offset + 1): \($0.element.trimmingCharacters(in: .whitespacesAndNewlines))" }
+                .joined(separator: "\n")
+            answer = votes.first?.answer
+            queryNote = "   (vote of \(texts.count) samples: " + votes.map { "\(Self.flat($0.answer))×\($0.count)" }.joined(separator: " ") + ")"
+            running = false
         case .item(let r):
+            // Leave-one-out runs report progress only: their items are not the prompt's results.
+            if var a = ablation, !a.finished {
+                a.itemsDone += 1
+                ablation = a
+                accuracyLine = a.progressLine
+                return
+            }
             results.append(r)
             accuracyLine = "dev set: \(results.count)/\(devTotal) run, \(results.filter(\.correct).count) correct…"
-        case .evaluated(let correct, let total, let reused, let computed):
+        case .evaluated(let score, let reused, let computed):
             running = false
-            let accuracy = total > 0 ? Double(correct) / Double(total) : 0
-            var line = String(format: "dev set: %d/%d correct (%.1f%%)", correct, total, accuracy * 100)
-            if total < devTotal { line += " — stopped early" }
+            var line = "dev set: " + score.summary
+            if score.items < devTotal { line += " — stopped early" }
             if let last = lastRun, last.exemplars != prompt.exemplars {
-                line += String(format: "   before → after: %.1f%% → %.1f%%", last.accuracy * 100, accuracy * 100)
+                line += "   before → after: \(score.formatted(last.score.value)) → \(score.formatted(score.value))"
             }
             accuracyLine = line
             tokenNote = "prompt tokens reused \(reused), computed \(computed)"
-            lastRun = (prompt.exemplars, accuracy)
+            if score.items == devTotal { lastRun = (prompt.exemplars, score) }
+        case .ablationBaseline(let score):
+            ablation?.baseline = score
+            ablation?.itemsDone = 0
+            if score.items == devTotal, let a = ablation { lastRun = (a.exemplars, score) }
+        case .leftOut(let i, let score):
+            ablation?.without[i] = score.value
+            ablation?.itemsDone = 0
+            accuracyLine = ablation?.progressLine
+        case .ablated(let reused, let computed):
+            running = false
+            ablation?.finished = true
+            accuracyLine = ablation?.summaryLine
+            tokenNote = "prompt tokens reused \(reused), computed \(computed)"
         case .failed(let why):
             running = false
+            ablation?.finished = true
             host.notify(why, .error)
         }
     }
@@ -134,6 +248,9 @@ extension ExemplarEditor {
             var line = TextLayout.styled(r.correct ? "✓ " : "✗ ", r.correct ? .probHigh : .probLow)
             line += TextLayout.styled("#\(r.index + 1) \(Self.flat(r.input)) → \(Self.flat(r.predicted))", .text)
             if !r.correct { line += TextLayout.styled(" (expected \(Self.flat(r.expected)))", .dim) }
+            if let votes = r.votes {
+                line += TextLayout.styled("  votes " + votes.map { "\(Self.flat($0.answer))×\($0.count)" }.joined(separator: " "), .dim)
+            }
             rows.append(line)
             guard let scores = r.choiceScores, !scores.isEmpty else { continue }
             let best = scores.indices.max { scores[$0].sumLogprob < scores[$1].sumLogprob }

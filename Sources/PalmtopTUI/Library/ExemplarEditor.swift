@@ -1,4 +1,5 @@
 import Foundation
+import PalmtopBigBench
 import PalmtopEngine
 import PalmtopPrompts
 
@@ -8,6 +9,9 @@ import PalmtopPrompts
 /// "before → after" when the exemplars changed since the last run), and save the file atomically.
 /// Every change is autosaved to a recovery file, offered back when the prompt is opened again. Runs go
 /// through the app's session, so an edit recomputes only the tokens after the first changed one.
+/// `l` runs the dev set once per exemplar with that exemplar left out and shows each one's effect.
+/// A BIG-bench task opens here as a live prompt: its dev set and score are the task's, and `s` saves
+/// it as a new library prompt naming the task as its `source`.
 /// Runs, saving and drawing live in the `ExemplarEditor+…` files.
 public final class ExemplarEditor: Panel {
     enum Focus: Equatable { case list, query, field }
@@ -32,6 +36,13 @@ public final class ExemplarEditor: Panel {
     var fieldIndex = 0
     /// A y/n question that takes every key until it is answered.
     var confirmation: Confirmation?
+    /// The name being typed to save a BIG-bench task as a library prompt.
+    var nameField: NameField?
+    /// The BIG-bench task the prompt comes from: given when the library opens a task, loaded from the
+    /// store on the first run for a saved prompt whose `source` names one.
+    var bigBench: BigBenchLivePrompt?
+    /// The last leave-one-out run, shown beside the exemplars while they are as it ran them.
+    var ablation: AblationRun?
     public internal(set) var output = ""
     public internal(set) var answer: String?
     /// How much of the last query's prompt came from the KV cache.
@@ -41,20 +52,26 @@ public final class ExemplarEditor: Panel {
     /// The finished dev-set run's prompt tokens served by the KV cache and computed.
     var tokenNote: String?
     var devTotal = 0
-    var lastRun: (exemplars: [Exemplar], accuracy: Double)?
+    var lastRun: (exemplars: [Exemplar], score: DevScore)?
     var running = false
     let stop = StopFlag()
 
-    public init(host: LibraryHost, prompt: PromptFile) {
+    /// `bigBench`: the task `prompt` was just made from (a prompt with no file yet).
+    public init(host: LibraryHost, prompt: PromptFile, bigBench: BigBenchLivePrompt? = nil) {
         self.host = host
         self.prompt = prompt
+        self.bigBench = bigBench
         saved = prompt
         if let path = recoveryKey, RecoveryFile.exists(for: path) { offerRecovery(path) }
     }
 
     /// The file the recovery file belongs to: where a save will write (for a shipped template, its
-    /// copy in the user's library, since the shipped folder is read-only).
-    var recoveryKey: String? { prompt.path.map { PromptLibrary.saveTarget(for: $0) } }
+    /// copy in the user's library, since the shipped folder is read-only). A BIG-bench task not yet
+    /// saved autosaves under its reference in the user's library (`.bigbench:TASK.yaml.recovery`).
+    var recoveryKey: String? {
+        if let path = prompt.path { return PromptLibrary.saveTarget(for: path) }
+        return prompt.source.map { PromptLibrary.userDirectory().appendingPathComponent("\($0).yaml").path }
+    }
 
     /// The fields the template uses, in the order the editor walks them.
     var fieldNames: [String] { PromptFile.exemplarFields.filter { prompt.template.contains("{\($0)}") || $0 == "output" } }
@@ -78,6 +95,9 @@ public final class ExemplarEditor: Panel {
             confirmation = nil
             if !question.answer(key) { confirmation = question }
             effect = .consumed
+        } else if var field = nameField {
+            nameField = field.handle(key) ? field : nil
+            effect = .consumed
         } else {
             switch focus {
             case .field: effect = editField(key)
@@ -93,7 +113,7 @@ public final class ExemplarEditor: Panel {
         switch key {
         case .escape:
             if running { stopRun(); return .consumed }
-            leave { [unowned self] in host.present(LibraryPanel(host: host, selecting: prompt.path)) }
+            leave { [unowned self] in host.present(LibraryPanel(host: host, selecting: prompt.path ?? prompt.source)) }
         case .function(4):
             guard isModified else { return [.handled, .redraw, .close] }
             leave { [unowned self] in host.dismiss() }
@@ -109,6 +129,7 @@ public final class ExemplarEditor: Panel {
         case .char("]"): move(by: 1)
         case .tab, .char("/"): focus = .query
         case .char("d"): runDevSet()
+        case .char("l"): runAblation()
         case .char("p"): show(.preview)
         case .char("r"): show(.results)
         case .pageUp: followEnd = false; scroll = max(scroll - 10, 0)
@@ -217,9 +238,11 @@ public final class ExemplarEditor: Panel {
         confirmation = Confirmation("restore the unsaved changes\(when)? (n discards them)",
             onYes: { [unowned self] in
                 do {
-                    let source = prompt.path
+                    let source = prompt.path, name = prompt.name
                     prompt = try RecoveryFile.load(for: path)
                     prompt.path = source
+                    // A task's autosave is named after its reference; the prompt keeps its own name.
+                    if source == nil { prompt.name = name }
                     autosaved = prompt
                     host.notify("restored the unsaved changes — s saves them", .info)
                 } catch {

@@ -7,16 +7,23 @@ public enum LibraryEvent {
     /// Text streamed by a query run.
     case text(String)
     case generated(GenerationSummary)
+    /// A self-consistency query run: every sample's text, in sample order.
+    case sampled([String])
     case item(EvalItemResult)
     /// A finished dev-set run, with the prompt tokens the KV cache served and those computed.
-    case evaluated(correct: Int, total: Int, reused: Int, computed: Int)
+    case evaluated(DevScore, reused: Int, computed: Int)
+    /// Leave-one-out: the score with every switched-on exemplar, then with exemplar `left` left out.
+    case ablationBaseline(DevScore)
+    case leftOut(Int, DevScore)
+    /// The leave-one-out runs are over (all of them, or those done before Esc).
+    case ablated(reused: Int, computed: Int)
     case failed(String)
 
     /// Whether this event ends the job.
     var isFinal: Bool {
         switch self {
-        case .generated, .evaluated, .failed: return true
-        case .text, .item: return false
+        case .generated, .sampled, .evaluated, .ablated, .failed: return true
+        case .text, .item, .ablationBaseline, .leftOut: return false
         }
     }
 }

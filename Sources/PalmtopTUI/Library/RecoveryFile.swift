@@ -19,7 +19,9 @@ enum RecoveryFile {
     }
 
     static func write(_ prompt: PromptFile, for promptPath: String) throws {
-        // No backup: every autosave supersedes the one before.
+        // No backup: every autosave supersedes the one before. A BIG-bench task's autosave may be the
+        // first file in a library that does not exist yet.
+        try? FileManager.default.createDirectory(atPath: (promptPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try AtomicWriter.write(prompt.yaml(), to: path(for: promptPath), keepBackup: false)
     }
 

@@ -12,6 +12,8 @@ public struct StatusInfo: Equatable, Sendable {
     public var computed: Int?
     public var prefillRate: Double?
     public var decodeRate: Double?
+    /// Share of draft tokens the model accepted in the last reply, when it drafted.
+    public var draftAcceptance: Double?
     public var sampler: String
     /// Tokens made so far while a generation runs (nil when idle).
     public var generating: Int?
@@ -53,6 +55,7 @@ public final class StatusBar: Panel {
         if let p = info.prefillRate, p > 0 { speed.append(String(format: "pp %.0f", p)) }
         if let d = info.decodeRate, d > 0 { speed.append(String(format: "tg %.1f", d)) }
         if !speed.isEmpty { items.append((speed.joined(separator: " ") + " tok/s", false, 2)) }
+        if let a = info.draftAcceptance { items.append((String(format: "draft %.0f%%", a * 100), false, 4)) }
         items.append((info.sampler, false, 6))
         if let n = info.generating { items.append(("● generating \(n)", true, 1)) }
         func total(_ list: [(String, Bool, Int)]) -> Int {
