@@ -43,7 +43,8 @@ let package = Package(
         .testTarget(name: "PalmtopTokenizersTests", dependencies: ["PalmtopTokenizers", "PalmtopEngine", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopSamplingTests", dependencies: ["PalmtopSampling"]),
         .testTarget(name: "PalmtopEngineTests", dependencies: ["PalmtopEngine", "CKernels", "PalmtopTestSupport"]),
-        .testTarget(name: "PalmtopPromptsTests", dependencies: ["PalmtopPrompts", "PalmtopTestSupport"]),
+        // FuzzRegressionTests replays the fuzz findings (Tests/Fixtures/fuzz) through the fuzz targets.
+        .testTarget(name: "PalmtopPromptsTests", dependencies: ["PalmtopPrompts", "PalmtopFuzzTargets", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopBigBenchTests", dependencies: ["PalmtopBigBench", "PalmtopPrompts", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopTUITests", dependencies: ["PalmtopTUI", "PalmtopBigBench", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopRemoteTests", dependencies: ["PalmtopRemote", "PalmtopTestSupport"]),

@@ -15,6 +15,8 @@ Writes one folder per fuzz target:
     OUT_DIR/FuzzPromptFile/  the shipped prompts (prompts/*.yaml)
     OUT_DIR/FuzzDevSet/      the shipped dev sets (prompts/*.dev.jsonl)
 
+and to each folder the inputs that target once crashed on (Tests/Fixtures/fuzz/TARGET/).
+
 Files larger than MAX_SEED_BYTES are skipped: libFuzzer runs slower on big inputs and mutates
 mostly the start of a file anyway.
 """
@@ -125,6 +127,10 @@ def main(argv: list[str]) -> int:
         os.makedirs(os.path.join(out, target), exist_ok=True)
         for path in sorted(glob.glob(os.path.join(ROOT, "prompts", pattern))):
             shutil.copy(path, os.path.join(out, target))
+    # Inputs a target once crashed on (Tests/Fixtures/fuzz/TARGET/), so every run starts from them too.
+    for target in ["FuzzGGUF", "FuzzPromptFile", "FuzzDevSet"]:
+        for path in sorted(glob.glob(os.path.join(ROOT, "Tests", "Fixtures", "fuzz", target, "*"))):
+            shutil.copy(path, os.path.join(out, target, "finding-" + os.path.basename(path)))
     for target in sorted(os.listdir(out)):
         print(f"{target}: {len(os.listdir(os.path.join(out, target)))} seeds")
     return 0
