@@ -58,7 +58,7 @@ install: build
 test-install: build models
 	scripts/test_install.sh
 
-test: test-kernels test-arm64 deps build models bigbench test-data test-install
+test: test-kernels test-arm64 deps build models bigbench test-data test-install fuzz-ci
 	$(SWIFT) test -c release --disable-testable-imports
 
 # 10,000 chat turns through the session API; prints the resident-memory figures (minutes, not in `test`).

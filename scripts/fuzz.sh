@@ -18,12 +18,13 @@ build=.build/fuzz
 export SWIFT_BACKTRACE=enable=no
 mkdir -p "$build/crashes" "$build/logs"
 
-run() {
-    mkdir -p ".build/fuzz-corpus/$1"
+run() {   # TARGET [LIBFUZZER_FLAG...]
+    t=$1; shift
+    mkdir -p ".build/fuzz-corpus/$t"
     # Leak checks are off: the Swift runtime keeps type metadata and caches for the process's lifetime.
-    "$build/release/$1" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
-        -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$build/crashes/$1-" "$@" \
-        ".build/fuzz-corpus/$1" ".build/fuzz-seeds/$1" >"$build/logs/$1.log" 2>&1
+    "$build/release/$t" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+        -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" "$@" \
+        ".build/fuzz-corpus/$t" ".build/fuzz-seeds/$t" >"$build/logs/$t.log" 2>&1
 }
 
 report() {   # TARGET STATUS
