@@ -7,7 +7,8 @@ APT_PACKAGES := libncurses-dev tmux
 # numpy and gguf make the synthetic test models; xllamacpp is llama.cpp's server, which the remote-backend tests run.
 PIP_PACKAGES := numpy gguf xllamacpp
 
-.PHONY: run test deps build models bigbench test-data clean install test-install soak test-kernels test-arm64
+.PHONY: run test deps build models bigbench test-data clean install test-install soak test-kernels test-arm64 \
+        fuzz fuzz-ci fuzz-build fuzz-seeds sanitize
 
 run: deps build models
 	$(BIN)
@@ -57,7 +58,7 @@ install: build
 test-install: build models
 	scripts/test_install.sh
 
-test: test-kernels test-arm64 deps build models bigbench test-data test-install
+test: test-kernels test-arm64 deps build models bigbench test-data test-install fuzz-ci
 	$(SWIFT) test -c release --disable-testable-imports
 
 # 10,000 chat turns through the session API; prints the resident-memory figures (minutes, not in `test`).
@@ -87,6 +88,66 @@ test-arm64:
 	@qemu=$$(command -v qemu-aarch64-static || command -v qemu-aarch64); \
 	echo "$$qemu -cpu max"; $$qemu -cpu max .build/kernel-check/arm64 && \
 	echo "$$qemu -cpu cortex-a72"; $$qemu -cpu cortex-a72 .build/kernel-check/arm64
+
+# libFuzzer targets for the GGUF reader, the prompt-file loader and the dev-set reader (Sources/Fuzz*),
+# built with the fuzzer and AddressSanitizer into their own build folder so `make build` is untouched.
+# They link with the toolchain's lld through a SwiftPM toolset file (ld.gold stops with an internal error
+# on the instrumented objects); the fuzzer and sanitizer runtimes come with the Swift toolchain.
+# `make fuzz` runs each for FUZZ_SECONDS; `make fuzz-ci` (part of `test`) for 60 s. The corpus grows in
+# .build/fuzz-corpus between runs; a crash stops the run and leaves its input in .build/fuzz/crashes.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := FuzzGGUF FuzzPromptFile FuzzDevSet
+FUZZ_BUILD := .build/fuzz
+FUZZ_SEEDS := .build/fuzz-seeds
+FUZZ_CORPUS := .build/fuzz-corpus
+FUZZ_TOOLSET := $(FUZZ_BUILD)/toolset.json
+FUZZ_SWIFT_FLAGS := -c release --build-path $(FUZZ_BUILD) --toolset $(CURDIR)/$(FUZZ_TOOLSET) \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xcc -fsanitize=fuzzer-no-link,address
+
+fuzz-build:
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is required (swift not on PATH)"; exit 1; }
+	@lld="$$(dirname "$$(readlink -f "$$(command -v $(SWIFT))")")/ld.lld"; \
+	[ -x "$$lld" ] || lld="$$(command -v ld.lld)"; \
+	if [ -z "$$lld" ] && [ "$$(id -u)" = 0 ]; then \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lld; } >/dev/null && lld="$$(command -v ld.lld)"; fi; \
+	[ -n "$$lld" ] || { echo "ld.lld is not beside swift nor on PATH; install it with: sudo apt-get install lld"; exit 1; }; \
+	mkdir -p $(FUZZ_BUILD); printf '{"schemaVersion": "1.0", "linker": {"path": "%s"}}\n' "$$lld" > $(FUZZ_TOOLSET)
+	for t in $(FUZZ_TARGETS); do $(SWIFT) build $(FUZZ_SWIFT_FLAGS) --product $$t || exit 1; done
+
+fuzz-seeds: test-data
+	rm -rf $(FUZZ_SEEDS)
+	$(PYTHON) scripts/make_fuzz_seeds.py $(FUZZ_SEEDS) $(TEST_DATA)/synthetic.gguf
+
+# FUZZ_FLAGS adds libFuzzer options (e.g. FUZZ_FLAGS=-runs=1000000); scripts/fuzz.sh says what it prints.
+FUZZ_FLAGS ?=
+fuzz: fuzz-build fuzz-seeds
+	scripts/fuzz.sh $(FUZZ_SECONDS) serial $(FUZZ_TARGETS) -- $(FUZZ_FLAGS)
+
+# The three targets side by side for 60 s of wall time (about 70 s with the build done; part of `test`).
+fuzz-ci: fuzz-build fuzz-seeds
+	scripts/fuzz.sh 60 parallel $(FUZZ_TARGETS) -- $(FUZZ_FLAGS)
+
+# The unit tests (tokenizers, sampling, engine, prompts: the readers, loaders, kernels and sessions on
+# the default models) under AddressSanitizer (`swift test --sanitize=address`), then with the C kernels
+# built with UndefinedBehaviorSanitizer in trap mode (swiftc has no -sanitize=undefined on Linux, and Swift
+# code checks overflow and bounds in every build anyway; trap mode needs no runtime library: undefined
+# behaviour stops the test process with SIGILL at the offending instruction). Each in its own build
+# folder. SANITIZE_FILTER= (empty) runs the whole suite instead; the CLI and REPL tests then drive a
+# palmtop binary built the same way. Not part of `test`: two more full builds of the package (README
+# "Fuzzing and sanitizers" says how long). Leak checks are off, as for the fuzzers.
+SANITIZERS := address undefined
+SANITIZE_FILTER ?= ^(PalmtopTokenizersTests|PalmtopSamplingTests|PalmtopEngineTests|PalmtopPromptsTests)\.
+sanitize_flags_address := --sanitize=address
+sanitize_flags_undefined := -Xcc -fsanitize=undefined -Xcc -fsanitize-trap=undefined
+sanitize: deps models test-data
+	for s in $(SANITIZERS); do \
+	  case $$s in address) flags="$(sanitize_flags_address)";; undefined) flags="$(sanitize_flags_undefined)";; \
+	    *) echo "unknown sanitizer $$s (address, undefined)"; exit 1;; esac; \
+	  if [ -z "$(SANITIZE_FILTER)" ]; then \
+	    $(SWIFT) build -c release $$flags --build-path .build/sanitize-$$s --product palmtop || exit 1; fi; \
+	  ASAN_OPTIONS=detect_leaks=0 PALMTOP_BIN=$(CURDIR)/.build/sanitize-$$s/release/palmtop \
+	    $(SWIFT) test -c release --disable-testable-imports $$flags --build-path .build/sanitize-$$s \
+	      $(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)') || exit 1; done
 
 clean:
 	rm -rf .build

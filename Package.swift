@@ -31,12 +31,20 @@ let package = Package(
             name: "palmtop",
             dependencies: ["PalmtopTUI", "PalmtopPrompts", "PalmtopEngine", "PalmtopRemote", "PalmtopBigBench",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Fuzz targets (`make fuzz`): the bodies, and one thin executable each. Built plainly, an executable
+        // replays the files it is given; built with -sanitize=fuzzer -DFUZZING, libFuzzer drives it.
+        .systemLibrary(name: "CLibFuzzer"),
+        .target(name: "PalmtopFuzzTargets", dependencies: ["PalmtopEngine", "PalmtopPrompts", "CLibFuzzer"]),
+        .executableTarget(name: "FuzzGGUF", dependencies: ["PalmtopFuzzTargets"]),
+        .executableTarget(name: "FuzzPromptFile", dependencies: ["PalmtopFuzzTargets"]),
+        .executableTarget(name: "FuzzDevSet", dependencies: ["PalmtopFuzzTargets"]),
         // Fixture paths, the default models and a SHA-256 for tests (Foundation on Linux has none).
         .target(name: "PalmtopTestSupport", dependencies: ["PalmtopEngine"], path: "Tests/PalmtopTestSupport"),
         .testTarget(name: "PalmtopTokenizersTests", dependencies: ["PalmtopTokenizers", "PalmtopEngine", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopSamplingTests", dependencies: ["PalmtopSampling"]),
         .testTarget(name: "PalmtopEngineTests", dependencies: ["PalmtopEngine", "CKernels", "PalmtopTestSupport"]),
-        .testTarget(name: "PalmtopPromptsTests", dependencies: ["PalmtopPrompts", "PalmtopTestSupport"]),
+        // FuzzRegressionTests replays the fuzz findings (Tests/Fixtures/fuzz) through the fuzz targets.
+        .testTarget(name: "PalmtopPromptsTests", dependencies: ["PalmtopPrompts", "PalmtopFuzzTargets", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopBigBenchTests", dependencies: ["PalmtopBigBench", "PalmtopPrompts", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopTUITests", dependencies: ["PalmtopTUI", "PalmtopBigBench", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopRemoteTests", dependencies: ["PalmtopRemote", "PalmtopTestSupport"]),

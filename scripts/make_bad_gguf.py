@@ -18,6 +18,7 @@ Files written to OUT_DIR:
     bad_utf8.gguf          general.name holds invalid UTF-8 bytes
     unknown_type.gguf      a tensor whose ggml type id is 99
     unsupported_arch.gguf  general.architecture = "mamba-xyz", otherwise valid
+    zero_kv_heads.gguf     a palm model with attention.head_count_kv = 0 (the config divided by it)
 
 All files are written by hand with struct.pack (gguf-py refuses to produce most
 of them).  GGUF v3 layout, little-endian:
@@ -138,6 +139,11 @@ def make_files() -> dict[str, bytes]:
 
     files["unsupported_arch.gguf"] = build(
         standard_kvs(arch="mamba-xyz"), [tensor_info("blk.0.weight", [4], GGML_F32, 0)], TINY)
+
+    files["zero_kv_heads.gguf"] = build(
+        standard_kvs(arch="palm") + [kv_u32("palm.embedding_length", 8), kv_u32("palm.attention.head_count", 2),
+                                     kv_u32("palm.attention.head_count_kv", 0)],
+        [tensor_info("blk.0.weight", [4], GGML_F32, 0)], TINY)
 
     return files
 

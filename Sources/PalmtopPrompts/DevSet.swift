@@ -22,6 +22,11 @@ extension PromptFile {
         guard let rel = override ?? devPath else { return [] }
         let file = override ?? (rel.hasPrefix("/") ? rel : (base as NSString).appendingPathComponent(rel))
         let text = try PromptFileLimits.readText(file, limit: PromptFileLimits.maxDevSetBytes, what: "dev set")
+        return try Self.parseDevSet(text, path: file, scoring: scoring)
+    }
+
+    /// Dev-set JSON lines (blank lines skipped), each checked against `scoring`; errors name `path` and the line.
+    public static func parseDevSet(_ text: String, path file: String, scoring: ScoringMethod) throws -> [DevItem] {
         var items: [DevItem] = []
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }

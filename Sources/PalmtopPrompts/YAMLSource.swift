@@ -168,6 +168,17 @@ struct YAMLSource {
 /// Writes a string as a YAML scalar, keeping the style the file used for it where the new value
 /// allows that style and falling back to double quotes (which can hold anything) otherwise.
 enum YAMLScalarWriter {
+    /// Characters that cannot stand as themselves in a YAML scalar: controls (C0, DEL, C1), the byte-order
+    /// mark and the non-characters U+FFFE/U+FFFF are not printable, and NEL, LS and PS are line breaks
+    /// (in YAML 1.1, which the parser follows), so a scalar holding one raw reads back changed or not at all.
+    /// Only the double-quoted style can write them, escaped.
+    static func needsEscape(_ ch: Unicode.Scalar) -> Bool {
+        switch ch.value {
+        case 0..<0x20, 0x7f...0x9f, 0x2028, 0x2029, 0xfeff, 0xfffe, 0xffff: return true
+        default: return false
+        }
+    }
+
     static func doubleQuoted(_ s: String) -> String {
         var out = "\""
         for ch in s.unicodeScalars {
@@ -177,8 +188,13 @@ enum YAMLScalarWriter {
             case "\n": out += "\\n"
             case "\t": out += "\\t"
             case "\r": out += "\\r"
+            case "\u{85}": out += "\\N"
+            case "\u{2028}": out += "\\L"
+            case "\u{2029}": out += "\\P"
             default:
-                if ch.value < 0x20 || ch.value == 0x7f { out += "\\x" + String(ch.value, radix: 16).leftPadded(to: 2) } else { out.unicodeScalars.append(ch) }
+                if !needsEscape(ch) { out.unicodeScalars.append(ch) }
+                else if ch.value < 0x100 { out += "\\x" + String(ch.value, radix: 16).leftPadded(to: 2) }
+                else { out += "\\u" + String(ch.value, radix: 16).leftPadded(to: 4) }
             }
         }
         return out + "\""
@@ -187,8 +203,9 @@ enum YAMLScalarWriter {
     /// `s` in `style`; `indent` is the column of the owning key (block scalars indent two past it).
     static func write(_ s: String, style: Node.Scalar.Style, indent: Int) -> String {
         switch style {
+        case _ where s.unicodeScalars.contains(where: { needsEscape($0) && $0 != "\n" && $0 != "\t" }): return doubleQuoted(s)
         case .plain where isPlainSafe(s): return s
-        case .singleQuoted where !s.contains("\n") && !s.contains("\r"): return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
+        case .singleQuoted where !s.contains("\n"): return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
         case .literal: return literal(s, indent: indent + 2) ?? doubleQuoted(s)
         case .folded: return folded(s, indent: indent + 2) ?? doubleQuoted(s)
         default: return doubleQuoted(s)

@@ -26,6 +26,7 @@ final class BadInputTests: XCTestCase {
         expectError("bad_utf8.gguf", containing: "UTF-8")
         expectError("unknown_type.gguf", containing: "type 99")
         expectError("unsupported_arch.gguf", containing: "unsupported architecture")
+        expectError("zero_kv_heads.gguf", containing: "head_count_kv = 0 is out of range")
     }
 
     func testDirectoryAndMissingFile() {

@@ -129,6 +129,33 @@ final class LosslessSaveTests: XCTestCase {
         XCTAssertEqual(try PromptFile.load(nameOrPath: path), p)
     }
 
+    /// Line breaks other than "\n" (NEL, LS, PS) and characters YAML cannot print raw (C1 controls, BOM)
+    /// in values of every style: the saved file loads back equal, patched or written whole (FuzzPromptFile
+    /// found the whole-file writer leaving NEL raw inside double quotes, where it reads as a line break).
+    func testLineBreaksAndUnprintableCharactersInValuesLoadBackAfterSaving() throws {
+        let path = write(everyKey, "every-key")
+        let odd = ["\u{85}", "\u{2028}", "\u{2029}", "\u{9b}", "\u{feff}", "\u{1}", "\u{fffe}"]
+        for ch in odd {
+            _ = FileManager.default.createFile(atPath: path, contents: Data(everyKey.utf8))
+            var p = try PromptFile.load(nameOrPath: path)
+            p.description += " a\(ch)b"                                  // folded block
+            p.instruction = (p.instruction ?? "") + "x\(ch)"             // literal block
+            p.template += "\(ch)"                                        // single-quoted
+            p.exemplars[0].fields["input"]! += "\(ch)c"                  // plain
+            p.exemplars[0].fields["reasoning"]! += "\(ch)"               // double-quoted
+            // After a letter: a stop of U+FEFF alone, written "\uFEFF", loads back as "" (the YAML library
+            // drops it; not yet looked into), so a prompt holding it cannot be saved and says so.
+            p.sampling.stop.append("s\(ch)")                             // block list
+            let name = "U+" + String(ch.unicodeScalars.first!.value, radix: 16)
+            let written = p.yaml()
+            var fresh = try PromptFile.parse(written, path: path)
+            fresh.path = p.path
+            XCTAssertEqual(fresh, p, "yaml() with \(name):\n\(written)")
+            try p.save(to: path)
+            XCTAssertEqual(try PromptFile.load(nameOrPath: path), p, name)
+        }
+    }
+
     /// Each edit the exemplar editor can make, with the exact lines it may change.
     func testEachEditChangesOnlyItsOwnLines() throws {
         let path = write(everyKey, "every-key")

@@ -31,26 +31,32 @@ struct ArchitectureKeys {
     let path: String
 
     func int(_ key: String) throws -> Int {
-        guard let v = m.int("\(arch).\(key)") else { throw GGUFError(path: path, problem: "metadata key \(arch).\(key) is missing") }
-        guard v > 0, v < 1 << 24 else { throw GGUFError(path: path, problem: "metadata \(arch).\(key) = \(v) is out of range") }
+        guard let v = try optionalInt(key) else { throw GGUFError(path: path, problem: "metadata key \(arch).\(key) is missing") }
         return v
     }
-    func optionalInt(_ key: String) -> Int? { m.int("\(arch).\(key)") }
+    /// Every count and length is checked, present or not required: a zero KV-head count divided by zero.
+    func optionalInt(_ key: String) throws -> Int? {
+        guard let value = m["\(arch).\(key)"] else { return nil }
+        guard let v = value.intValue, v > 0, v < 1 << 24 else {
+            throw GGUFError(path: path, problem: "metadata \(arch).\(key) = \(value.summary) is out of range")
+        }
+        return v
+    }
     func float(_ key: String, default d: Float) -> Float { m.double("\(arch).\(key)").map(Float.init) ?? d }
 
     /// The fields every decoder has, filled from the standard GGUF keys.
     func base(ropeStyle: RopeStyle) throws -> ModelConfig {
         let d = try int("embedding_length")
         let heads = try int("attention.head_count")
-        let headDim = optionalInt("attention.key_length") ?? d / heads
-        let kvHeads = optionalInt("attention.head_count_kv") ?? heads
+        let headDim = try optionalInt("attention.key_length") ?? d / heads
+        let kvHeads = try optionalInt("attention.head_count_kv") ?? heads
         guard heads % kvHeads == 0 else { throw GGUFError(path: path, problem: "\(heads) heads are not a multiple of \(kvHeads) KV heads") }
         let base = float("rope.freq_base", default: 10_000)
         return ModelConfig(
             architecture: arch, vocabularySize: m.strings("tokenizer.ggml.tokens")?.count ?? 0,
             embeddingLength: d, layerCount: try int("block_count"), headCount: heads, kvHeadCount: kvHeads,
             headDim: headDim, feedForwardLength: try int("feed_forward_length"),
-            contextLength: optionalInt("context_length") ?? 2048,
+            contextLength: try optionalInt("context_length") ?? 2048,
             rmsEpsilon: float("attention.layer_norm_rms_epsilon", default: 1e-6), ropeStyle: ropeStyle,
             ropeBase: base, ropeBaseLocal: base, parallelBlock: false, mlpActivation: .silu, qkNorm: false,
             postNorms: false, embeddingScale: 1, attentionScale: 1 / Float(headDim).squareRoot(),

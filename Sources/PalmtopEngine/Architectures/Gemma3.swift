@@ -12,7 +12,7 @@ enum Gemma3: Architecture {
         c.postNorms = true
         c.embeddingScale = Float(c.embeddingLength).squareRoot()
         c.ropeBaseLocal = 10_000
-        c.slidingWindow = keys.optionalInt("attention.sliding_window") ?? 512
+        c.slidingWindow = try keys.optionalInt("attention.sliding_window") ?? 512
         c.slidingWindowPattern = 6
         // query_pre_attn_scalar is head_dim for the 270M model; llama.cpp reads the same default.
         c.attentionScale = 1 / Float(c.headDim).squareRoot()

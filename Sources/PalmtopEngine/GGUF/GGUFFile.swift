@@ -25,8 +25,13 @@ package final class GGUFFile: @unchecked Sendable {
 
     package var architecture: String? { metadata.string("general.architecture") }
 
-    package init(path: String) throws {
-        let mapping = try MappedFile(path: path)
+    package convenience init(path: String) throws {
+        try self.init(mapping: MappedFile(path: path))
+    }
+
+    /// Parses bytes already in memory: a mapped file, or a copy made with `MappedFile(copying:name:)`.
+    package init(mapping: MappedFile) throws {
+        let path = mapping.path
         self.mapping = mapping
         self.path = path
         var reader = ByteReader(base: mapping.base, size: mapping.size, path: path)
