@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // SHA-256 (Foundation on Linux has no hashing); already in the graph through async-http-client.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // The innermost bf16 loops; the only C in the project (intrinsics need per-function target attributes).
@@ -25,7 +27,7 @@ let package = Package(
         .target(name: "PalmtopRemote", dependencies: ["PalmtopEngine", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         // BIG-bench JSON tasks run by BIG-bench's own protocol (task data is pulled at run time, never shipped).
         // It also turns a task into a library prompt for the REPL (`BigBenchLivePrompt`).
-        .target(name: "PalmtopBigBench", dependencies: ["PalmtopEngine", "PalmtopPrompts"]),
+        .target(name: "PalmtopBigBench", dependencies: ["PalmtopEngine", "PalmtopPrompts", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "PalmtopTUI", dependencies: ["CNcursesw", "PalmtopEngine", "PalmtopPrompts", "PalmtopBigBench"]),
         .executableTarget(
             name: "palmtop",
@@ -38,11 +40,12 @@ let package = Package(
         .executableTarget(name: "FuzzGGUF", dependencies: ["PalmtopFuzzTargets"]),
         .executableTarget(name: "FuzzPromptFile", dependencies: ["PalmtopFuzzTargets"]),
         .executableTarget(name: "FuzzDevSet", dependencies: ["PalmtopFuzzTargets"]),
-        // Fixture paths, the default models and a SHA-256 for tests (Foundation on Linux has none).
+        // Fixture paths, the default models and the release binary's runner for tests.
         .target(name: "PalmtopTestSupport", dependencies: ["PalmtopEngine"], path: "Tests/PalmtopTestSupport"),
         .testTarget(name: "PalmtopTokenizersTests", dependencies: ["PalmtopTokenizers", "PalmtopEngine", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopSamplingTests", dependencies: ["PalmtopSampling"]),
-        .testTarget(name: "PalmtopEngineTests", dependencies: ["PalmtopEngine", "CKernels", "PalmtopTestSupport"]),
+        .testTarget(name: "PalmtopEngineTests", dependencies: ["PalmtopEngine", "CKernels", "PalmtopTestSupport",
+                                                             .product(name: "Crypto", package: "swift-crypto")]),
         // FuzzRegressionTests replays the fuzz findings (Tests/Fixtures/fuzz) through the fuzz targets.
         .testTarget(name: "PalmtopPromptsTests", dependencies: ["PalmtopPrompts", "PalmtopFuzzTargets", "PalmtopTestSupport"]),
         .testTarget(name: "PalmtopBigBenchTests", dependencies: ["PalmtopBigBench", "PalmtopPrompts", "PalmtopTestSupport"]),

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// BIG-bench's metrics (`task_metrics.py`) on its 0–1 scale, for the ones Palmtop computes.
@@ -19,7 +20,7 @@ public enum BigBenchScoring {
         var bytes: [UInt8] = []
         for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
         // int(hexdigest, 16) % count, one byte at a time.
-        let remainder = SHA256.digest(bytes).reduce(0) { ($0 * 256 + Int($1)) % best.count }
+        let remainder = SHA256.hash(data: bytes).reduce(0) { ($0 * 256 + Int($1)) % best.count }
         return best[remainder]
     }
 

@@ -18,13 +18,6 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(BigBenchScoring.argmax([]), 0)
     }
 
-    func testSHA256KnownAnswers() {
-        func hex(_ s: String) -> String { SHA256.digest(Array(s.utf8)).map { String(format: "%02x", $0) }.joined() }
-        XCTAssertEqual(hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(hex(String(repeating: "a", count: 1000)), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
-    }
-
     func testPartialCreditAndSeveralCorrectChoices() {
         let scores: [(choice: String, score: Double)] = [("a", 0.5), ("b", 1), ("c", 1), ("d", 0)]
         XCTAssertEqual(BigBenchScoring.choiceGrade(scores: scores, normalizedLogprobs: [-0.1, -3, -4, -5]).grade, 0.5)
