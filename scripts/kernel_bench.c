@@ -4,6 +4,7 @@
 //   and cold (64 different copies in turn, as a model's layers are); on the bf16 dot-product paths
 //   both the fast (activations rounded to bf16) and the exact (hi + lo) form;
 // - a decode matvec streaming a 262,144 × 640 bf16 matrix (Gemma 3's output projection) in GB/s;
+// - (`tokens`) the same matrix for 2 to 8 tokens at once, as batched decoding runs it;
 // - one layer's prompt-pass attention (pk_attend, f32) of each default model at 512 tokens, in ms and
 //   GFLOP/s, with the units (two tokens × one KV head) dealt round-robin over the threads as the engine does.
 // Each is run on every thread count given (default 1 2): threads take 48-row chunks from a shared
@@ -11,7 +12,7 @@
 // read_bandwidth.c).
 // Build and run from the repository root:
 //   clang -O3 -pthread -ISources/CKernels/include scripts/kernel_bench.c Sources/CKernels/*.c -lm \
-//     -o /tmp/kernel_bench && PALMTOP_KERNELS=avx2 /tmp/kernel_bench [gemm|matvec|attention] [threads...]
+//     -o /tmp/kernel_bench && PALMTOP_KERNELS=avx2 /tmp/kernel_bench [gemm|matvec|tokens|attention] [threads...]
 #include "ckernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -73,7 +74,8 @@ static void run_share(int part) {
     }
     if (j->matvec) {
         int64_t a = j->rows * part / g_threads, b = j->rows * (part + 1) / g_threads;
-        pk_matvec_bf16(j->w, j->x, j->y, a, b, j->cols);
+        if (j->tokens == 1) pk_matvec_bf16(j->w, j->x, j->y, a, b, j->cols);
+        else pk_matvec_bf16_tokens(j->w, j->x, j->y, j->rows, a, b, j->tokens, j->cols);
         return;
     }
     for (;;) {
@@ -152,26 +154,41 @@ static int compare(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static void matvec(void) {
+// Decode's matrix × vector for `tokens` tokens at once (batched sequences: each weight read once for
+// all of them) over Gemma 3's output projection, streamed from memory; returns the median seconds.
+static double matvec(int64_t tokens) {
     int64_t rows = 262144, cols = 640;
     size_t bytes = (size_t)rows * cols * 2;
     uint16_t *w = aligned_alloc(1 << 21, bytes);
     madvise(w, bytes, MADV_HUGEPAGE);  // as the engine maps weights, and as read_bandwidth.c reads
     memset(w, 0x3c, bytes);
-    float *x = malloc(cols * 4), *y = malloc(rows * 4);
-    for (int64_t i = 0; i < cols; i++) x[i] = 0.01f * (float)i;
-    g_job = (job){w, x, NULL, NULL, y, rows, cols, 1, 1};
+    float *x = malloc(tokens * cols * 4), *y = malloc(tokens * rows * 4);
+    for (int64_t i = 0; i < tokens * cols; i++) x[i] = 0.01f * (float)(i % 997);
+    g_job = (job){w, x, NULL, NULL, y, rows, cols, tokens, 1};
     run();
-    double rates[7];
+    double seconds[7];
     for (int r = 0; r < 7; r++) {
         double t0 = now();
         run();
-        rates[r] = bytes / (now() - t0) / 1e9;
+        seconds[r] = now() - t0;
     }
-    qsort(rates, 7, sizeof rates[0], compare);
-    printf("matvec %lld x %lld  %d thr  %.1f GB/s (median of 7, as read_bandwidth.c reports)\n", (long long)rows, (long long)cols,
-           g_threads, rates[3]);
+    qsort(seconds, 7, sizeof seconds[0], compare);
+    if (tokens == 1)
+        printf("matvec %lld x %lld  %d thr  %.1f GB/s (median of 7, as read_bandwidth.c reports)\n", (long long)rows,
+               (long long)cols, g_threads, bytes / seconds[3] / 1e9);
     free(w); free(x); free(y);
+    return seconds[3];
+}
+
+// The same for 1 to 8 tokens: time per pass and tokens per second against one token's (the ceiling
+// on what batching B sequences can gain in a step of this shape).
+static void matvec_tokens(void) {
+    double one = matvec(1);
+    for (int64_t t = 2; t <= PK_MATVEC_MAX_TOKENS; t++) {
+        double s = matvec(t);
+        printf("matvec %lld tokens  %d thr  %6.2f ms  (one token %.2f ms)  %.2fx the tokens/s of one\n", (long long)t, g_threads,
+               s * 1e3, one * 1e3, t * one / s);
+    }
 }
 
 // One layer's prompt-pass attention in ms (median of 7) and GFLOP/s (q·k and p·v over the causal
@@ -228,9 +245,10 @@ int main(int argc, char **argv) {
         pk_set_path(p);
     }
     printf("kernel path %s (best on this CPU: %s)\n", pk_path_name(pk_current_path()), pk_path_name(pk_best_path()));
-    // Arguments: optionally `gemm`, `matvec` or `attention` (default all), then thread counts (default 1 2).
-    int first = 1, gemms = 1, matvecs = 1, attentions = 1;
+    // Arguments: optionally `gemm`, `matvec`, `tokens` or `attention` (default all but tokens), then thread counts (default 1 2).
+    int first = 1, gemms = 1, matvecs = 1, attentions = 1, tokens = 0;
     if (argc > 1 && strcmp(argv[1], "gemm") == 0) { matvecs = attentions = 0; first = 2; }
+    else if (argc > 1 && strcmp(argv[1], "tokens") == 0) { gemms = matvecs = attentions = 0; tokens = 1; first = 2; }
     else if (argc > 1 && strcmp(argv[1], "matvec") == 0) { gemms = attentions = 0; first = 2; }
     else if (argc > 1 && strcmp(argv[1], "attention") == 0) { gemms = matvecs = 0; first = 2; }
     int counts[8] = {1, 2}, n = 2;
@@ -251,7 +269,8 @@ int main(int argc, char **argv) {
         }
         g_threads = counts[i];
         if (gemms) model_shapes();
-        if (matvecs) matvec();
+        if (matvecs) matvec(1);
+        if (tokens) matvec_tokens();
         if (attentions) {
             attention("gemma3", 1, 4, 256, 512);
             attention("smollm2", 3, 3, 64, 512);

@@ -184,6 +184,19 @@ int64_t pk_matmul_tile_rows(void) {
     }
 }
 
+int64_t pk_matmul_invariant_tokens(void) {
+    switch (pk_current_path()) {
+#if defined(__x86_64__)
+    // AVX512-BF16 too: a matrix of odd row length takes the f32 GEMM there, from the same count.
+    case PK_PATH_AVX2:
+    case PK_PATH_AVX512BF16: return MATMUL_AVX2_MIN_TOKENS;
+#elif defined(__aarch64__)
+    case PK_PATH_NEON: return MATMUL_NEON_MIN_TOKENS;
+#endif
+    default: return 1;  // every token through the same kernel whatever the count
+    }
+}
+
 void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, int64_t cols, int64_t group_begin,
                   int64_t group_end) {
 #if defined(__x86_64__)

@@ -37,10 +37,22 @@ static inline __m256 widen8(const uint16_t *p) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
+// The end of one row's product, shared by the one-token and the several-token kernels so both sum
+// in exactly the same order: the eight chains folded pairwise, across lanes, then the last columns.
+__attribute__((target("avx2,fma"), always_inline))
+static inline float finish_row_avx2(__m256 a[8], const uint16_t *row, const float *x, int64_t k, int64_t cols) {
+    for (int i = 0; i < 4; i++) a[i] = _mm256_add_ps(a[i], a[i + 4]);
+    float s = hsum256(_mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])));
+    for (; k < cols; k++) s += bf16_to_f32(row[k]) * x[k];
+    return s;
+}
+
 // Decode reads each weight once, from memory: the loop is there to keep enough loads in flight.
 // Eight independent accumulators over 64 weights (two cache lines) per step measured 92-94% of the
 // read-bandwidth probe on a Zen 4, against 83-89% for two accumulators over 16; software prefetching
 // inside the row made it worse (the hardware prefetcher already follows one row at a time).
+// Chain i holds the products of columns 64s + 8i ... 64s + 8i + 7 over the steps s, then (chain 0)
+// the 8-column steps after the last whole 64.
 __attribute__((target("avx2,fma")))
 static void matvec_avx2(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols) {
     for (int64_t r = r0; r < r1; r++) {
@@ -51,11 +63,59 @@ static void matvec_avx2(const uint16_t *w, const float *x, float *y, int64_t r0,
         for (; k + 64 <= cols; k += 64)
             for (int i = 0; i < 8; i++) a[i] = _mm256_fmadd_ps(widen8(row + k + 8 * i), _mm256_loadu_ps(x + k + 8 * i), a[i]);
         for (; k + 8 <= cols; k += 8) a[0] = _mm256_fmadd_ps(widen8(row + k), _mm256_loadu_ps(x + k), a[0]);
-        for (int i = 0; i < 4; i++) a[i] = _mm256_add_ps(a[i], a[i + 4]);
-        float s = hsum256(_mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])));
-        for (; k < cols; k++) s += bf16_to_f32(row[k]) * x[k];
-        y[r] = s;
+        y[r] = finish_row_avx2(a, row, x, k, cols);
     }
+}
+
+// Several tokens (batched sequences, drafted tokens) with the same eight chains per output as one
+// token, so every token gets exactly the numbers of decoding it alone. Eight chains for each of eight
+// tokens would need 64 registers; instead the row is walked once per group of G chains, with G × T
+// accumulators live (at most 12, leaving registers for the G widened weight vectors), and each
+// widened weight vector feeds all T tokens — the widening and the load are paid once per T products
+// instead of once per product, as when the one-token kernel ran once per token. The finished chains
+// wait in `part` until the row's eight are done. G is chosen so that G × T ≥ 8 chains are in flight
+// where registers allow (an FMA's latency is 4 cycles at two per cycle).
+__attribute__((target("avx2,fma"), always_inline))
+static inline void matvec_row_tokens_avx2(const uint16_t *row, const float *x, int64_t ldx, float *y, int64_t ldy, const int T,
+                                          const int G, int64_t cols) {
+    __m256 part[PK_MATVEC_MAX_TOKENS][8];
+    const int64_t whole = cols / 64 * 64;
+    for (int i0 = 0; i0 < 8; i0 += G) {
+        __m256 a[4][PK_MATVEC_MAX_TOKENS];
+        for (int g = 0; g < G; g++)
+            for (int t = 0; t < T; t++) a[g][t] = _mm256_setzero_ps();
+        for (int64_t k = 0; k < whole; k += 64)
+            for (int g = 0; g < G; g++) {
+                const int64_t c = k + 8 * (i0 + g);
+                __m256 wv = widen8(row + c);
+                for (int t = 0; t < T; t++) a[g][t] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + t * ldx + c), a[g][t]);
+            }
+        if (i0 == 0)
+            for (int64_t k = whole; k + 8 <= cols; k += 8) {
+                __m256 wv = widen8(row + k);
+                for (int t = 0; t < T; t++) a[0][t] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + t * ldx + k), a[0][t]);
+            }
+        for (int g = 0; g < G; g++)
+            for (int t = 0; t < T; t++) part[t][i0 + g] = a[g][t];
+    }
+    const int64_t tail = whole + (cols - whole) / 8 * 8;
+    for (int t = 0; t < T; t++) y[t * ldy] = finish_row_avx2(part[t], row, x + t * ldx, tail, cols);
+}
+
+__attribute__((target("avx2,fma")))
+static void matvec_tokens_avx2(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int T,
+                               int64_t cols) {
+#define PK_ROWS(T, G) for (int64_t r = r0; r < r1; r++) matvec_row_tokens_avx2(w + r * cols, x, cols, y + r, ldy, T, G, cols)
+    switch (T) {
+    case 2: PK_ROWS(2, 4); break;
+    case 3: PK_ROWS(3, 2); break;
+    case 4: PK_ROWS(4, 2); break;
+    case 5: PK_ROWS(5, 2); break;
+    case 6: PK_ROWS(6, 2); break;
+    case 7: PK_ROWS(7, 1); break;
+    default: PK_ROWS(8, 1); break;
+    }
+#undef PK_ROWS
 }
 
 // ---- AVX-512: matvec streams one row at a time (measured best for bandwidth), exact f32 math ----
@@ -185,6 +245,10 @@ void pk_matvec_bf16_tokens(const uint16_t *w, const float *x, float *y, int64_t 
             matvec_avx512bf16(w, halves, halves + tokens * cols, cols, y, ldy, r0, r1, (int)tokens, cols);
             return;
         }
+    }
+    if (pk_current_path() == PK_PATH_AVX2 && tokens >= 2 && tokens <= PK_MATVEC_MAX_TOKENS) {
+        matvec_tokens_avx2(w, x, y, ldy, r0, r1, (int)tokens, cols);
+        return;
     }
 #endif
     // Elsewhere the one-token kernel per token, over blocks of rows that stay in cache between tokens.

@@ -80,6 +80,31 @@ final class BatchGeneratorTests: XCTestCase {
         }
     }
 
+    func testJoiningPromptsRunTogetherWithTheNumbersOfRunningAlone() throws {
+        for name in ["smollm2-135m-instruct", "gemma-3-270m"] {
+            let model = try TestSupport.model(name)
+            let prefix = model.encode("Answer with the opposite word.\n\nhot: cold\nup: down\nbig: small\nfast: slow\n")
+            let words = model.encode(" light dark wet dry open shut early late loud quiet happy sad full empty near far"
+                                     + " rich poor young old strong weak thick thin sharp dull hard soft sweet sour high low")
+            // Remainders after the shared prefix on either side of every path's threshold for running
+            // together (1, 2 and 6 tokens on the fast paths, 9 exact), and one of many tokens.
+            let remainders = [1, 2, 5, 6, 9, 20, 40]
+            let jobs = remainders.map { BatchJob(prompt: prefix + words.prefix($0), settings: greedy(5)) }
+            for precision in PrefillPrecision.allCases {
+                func run(_ parallel: Int) throws -> (logprobs: [[Float]], texts: [String], passes: Int) {
+                    let generator = BatchGenerator(model: model, contextLimit: 256, prefill: precision)
+                    var logprobs = [[Float]](repeating: [], count: jobs.count)
+                    let summaries = try generator.run(jobs, parallel: parallel) { j, e in logprobs[j].append(e.logprob); return true }
+                    return (logprobs, summaries.map(\.text), generator.promptPasses)
+                }
+                let one = try run(1), all = try run(jobs.count)
+                XCTAssertEqual(all.texts, one.texts, "\(name), \(precision)")
+                XCTAssertEqual(all.logprobs, one.logprobs, "\(name), \(precision): bit for bit, as one job at a time")
+                XCTAssertLessThan(all.passes, one.passes, "\(name), \(precision): the joining prompts shared passes")
+            }
+        }
+    }
+
     func testASequenceAtTheContextLimitStopsAndTheOthersGoOn() throws {
         let model = try TestSupport.model("smollm2-135m-instruct")
         let limit = 48

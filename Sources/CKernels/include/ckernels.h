@@ -62,6 +62,10 @@ void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, cons
 /// pk_matmul_bf16 that is a multiple of it leaves no tile partly empty.
 int64_t pk_matmul_tile_rows(void);
 
+/// The fewest tokens from which pk_matmul_bf16 gives each token's rows the same numbers however many
+/// tokens share the call (below it some paths run the matrix × vector kernel per token instead).
+int64_t pk_matmul_invariant_tokens(void);
+
 /// A run of `n` consecutive cached positions starting at a multiple of 16, of which the first `skip`
 /// are not attended to. Keys come in blocks of 16 positions, each block one row of 16 per dimension
 /// (dimension i of position j is keys[(j/16)*ks + i*16 + j%16]); values are rows (values[j*vs + i]).

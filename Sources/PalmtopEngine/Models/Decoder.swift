@@ -164,7 +164,18 @@ package final class Decoder: @unchecked Sendable {
         ctx.emit("result_norm", -1, h, picks.count, d)
         let vocab = weights.output.rows
         let logitRows = ctx.logitRows(picks.count * vocab)
-        ctx.ops.multiply(weights.output, h, tokens: picks.count, into: logitRows, scratch: ctx.scratch)
+        if precision == .fast && picks.count > 1 {
+            // Several sequences' prompt passes at once, each wanting its last row: alone, each would take
+            // the one-token kernel for its logits, so they take the several-token kernel that equals it
+            // bit for bit (exact), in groups it takes, rather than the fast GEMM.
+            ctx.ops.precision = .exact
+            for start in stride(from: 0, to: picks.count, by: MatrixOps.exactMatvecTokens) {
+                let count = min(MatrixOps.exactMatvecTokens, picks.count - start)
+                ctx.ops.multiply(weights.output, h + start * d, tokens: count, into: logitRows + start * vocab, scratch: ctx.scratch)
+            }
+        } else {
+            ctx.ops.multiply(weights.output, h, tokens: picks.count, into: logitRows, scratch: ctx.scratch)
+        }
         for (i, pick) in picks.enumerated() {
             onLogits(pick.sequence, pick.token, UnsafeBufferPointer(start: logitRows + i * vocab, count: vocab))
         }

@@ -78,7 +78,7 @@ public final class BatchGenerator: @unchecked Sendable {
         }
         let prefix = try sharedPrefix(jobs, capacity: capacity)
         var summaries = [GenerationSummary?](repeating: nil, count: jobs.count)
-        var pending = jobs.indices.makeIterator()
+        var nextJob = 0
         var active: [Sequence] = []
 
         func finish(_ s: Sequence, _ reason: StopReason) {
@@ -98,15 +98,20 @@ public final class BatchGenerator: @unchecked Sendable {
         }
 
         while true {
-            while active.count < slots, let j = pending.next() {
-                if isCancelled { break }
-                let cache = free.removeLast()
-                let (sequence, ended, keepGoing) = try join(j, jobs[j], cache: cache, prefix: prefix, onToken: onToken)
-                if let s = settle(sequence, ended: ended, keepGoing: keepGoing) { active.append(s) }
+            if !isCancelled && active.count < slots && nextJob < jobs.count {
+                // Every free slot takes the next job; their prompt passes run together.
+                let joining = Array(nextJob..<min(jobs.count, nextJob + slots - active.count))
+                nextJob = joining.last! + 1
+                let caches = joining.map { _ in free.removeLast() }
+                for (sequence, ended, keepGoing) in try join(joining, jobs, caches: caches, prefix: prefix, onToken: onToken) {
+                    if let s = settle(sequence, ended: ended, keepGoing: keepGoing) { active.append(s) }
+                }
+                // Replies that ended on their first token free their slots for the next jobs at once.
+                if active.count < slots && nextJob < jobs.count && !isCancelled { continue }
             }
             if isCancelled {
                 for s in active { finish(s, .cancelled) }
-                while let j = pending.next() {
+                for j in nextJob..<jobs.count {
                     summaries[j] = GenerationSummary(stopReason: .cancelled, promptTokens: jobs[j].prompt.count, reusedTokens: 0, computedTokens: 0,
                                                      generatedTokens: 0, prefillSeconds: 0, decodeSeconds: 0, text: "")
                 }
@@ -133,6 +138,8 @@ public final class BatchGenerator: @unchecked Sendable {
     /// Prompt tokens copied from the shared prefix and computed, over this generator's life.
     public private(set) var totalReused = 0
     public private(set) var totalComputed = 0
+    /// Forward passes over prompt tokens (the shared prefix, joining jobs), over this generator's life.
+    package private(set) var promptPasses = 0
 
     /// Seconds `steps` batched decode passes take for `sequences` sequences, each after `prefix` (run
     /// first, untimed), fed `tokens(sequence, step)`: the engine part of `palmtop bench --batch`.
@@ -183,31 +190,65 @@ public final class BatchGenerator: @unchecked Sendable {
             let request: LogitsRequest = wantLogits && end == tokens.count ? .last : .none
             model.decoder.forward([SequenceBatch(tokens: Array(tokens[position..<end]), cache: cache, logits: request)], context: context,
                                   precision: prefillPrecision) { _, _, row in onLast(row) }
+            promptPasses += 1
             cache.advance(to: cache.count + end - position)
             position = end
         }
     }
 
-    /// Starts job `j` in `cache`: the shared prefix copied in, the rest of its prompt run, its first token sampled.
-    private func join(_ j: Int, _ job: BatchJob, cache: KVCache, prefix: KVCache?,
-                      onToken: (Int, TokenEvent) -> Bool) throws -> (Sequence, StopReason?, Bool) {
+    /// Starts `joining` jobs, one in each of `caches`: the shared prefix copied in, the rest of each prompt
+    /// run, the first token of each sampled and handed to `onToken` in job order. Prompt remainders long
+    /// enough that their numbers do not depend on what shares the pass (`MatrixOps.batchInvariantTokens`)
+    /// run together, in passes of up to `Decoder.maxBatch` tokens, so each weight is read once for all of
+    /// them; shorter ones (and longer ones, which take several passes) run alone as before. Either way a
+    /// job's tokens are exactly those of running it by itself.
+    private func join(_ joining: [Int], _ jobs: [BatchJob], caches: [KVCache], prefix: KVCache?,
+                      onToken: (Int, TokenEvent) -> Bool) throws -> [(Sequence, StopReason?, Bool)] {
         let t0 = Date()
-        cache.truncate(to: 0)
-        var reused = 0
-        if let prefix, cache.copyPrefix(from: prefix, count: prefix.count) { reused = prefix.count }
-        totalReused += reused
-        totalComputed += job.prompt.count - reused
-        var first: (TokenEvent, StopReason?)?
-        var reply: ReplyBuilder?
-        try prefill(Array(job.prompt[reused...]), into: cache, wantLogits: true) { row in
-            let stats = PrefillStats(reused: reused, computed: job.prompt.count - reused, seconds: Date().timeIntervalSince(t0))
+        var reused: [Int] = []
+        for cache in caches {
+            cache.truncate(to: 0)
+            reused.append(prefix.map { cache.copyPrefix(from: $0, count: $0.count) ? $0.count : 0 } ?? 0)
+        }
+        var replies = [ReplyBuilder?](repeating: nil, count: joining.count)
+        var firsts = [(TokenEvent, StopReason?)?](repeating: nil, count: joining.count)
+        func start(_ i: Int, _ row: UnsafeBufferPointer<Float>) {
+            let job = jobs[joining[i]]
+            let stats = PrefillStats(reused: reused[i], computed: job.prompt.count - reused[i], seconds: Date().timeIntervalSince(t0))
             var builder = ReplyBuilder(settings: job.settings, prompt: job.prompt, forced: job.forced, topN: job.topN,
                                        tokenizer: model.tokenizer, prefill: stats)
-            first = builder.next(row, position: job.prompt.count)
-            reply = builder
+            firsts[i] = builder.next(row, position: job.prompt.count)
+            replies[i] = builder
         }
-        let (event, ended) = first!
-        let keepGoing = onToken(j, event)
-        return (Sequence(job: j, cache: cache, reply: reply!, next: event.id, firstTokenTime: Date()), ended, keepGoing)
+        let together = MatrixOps.batchInvariantTokens(prefillPrecision)
+        var pass: [Int] = [], passTokens = 0
+        func runPass() throws {
+            guard !pass.isEmpty else { return }
+            if isCancelled { throw EngineError.cancelled }
+            let batch = pass.map { SequenceBatch(tokens: Array(jobs[joining[$0]].prompt[reused[$0]...]), cache: caches[$0], logits: .last) }
+            model.decoder.forward(batch, context: context, precision: prefillPrecision) { s, _, row in start(pass[s], row) }
+            promptPasses += 1
+            for (s, sequence) in batch.enumerated() { caches[pass[s]].advance(to: reused[pass[s]] + sequence.tokens.count) }
+            pass = []
+            passTokens = 0
+        }
+        for i in joining.indices {
+            let remainder = jobs[joining[i]].prompt.count - reused[i]
+            totalReused += reused[i]
+            totalComputed += remainder
+            if remainder >= together && remainder <= Decoder.maxBatch {
+                if passTokens + remainder > Decoder.maxBatch { try runPass() }
+                pass.append(i)
+                passTokens += remainder
+            } else {
+                try prefill(Array(jobs[joining[i]].prompt[reused[i]...]), into: caches[i], wantLogits: true) { start(i, $0) }
+            }
+        }
+        try runPass()
+        return joining.indices.map { i in
+            let (event, ended) = firsts[i]!
+            let keepGoing = onToken(joining[i], event)
+            return (Sequence(job: joining[i], cache: caches[i], reply: replies[i]!, next: event.id, firstTokenTime: Date()), ended, keepGoing)
+        }
     }
 }

@@ -73,6 +73,14 @@ package struct MatrixOps {
     /// the 16-token bf16 GEMM (two products per weight when exact) does more work than the reads cost.
     static let exactMatvecTokens = Int(PK_MATVEC_MAX_TOKENS)
 
+    /// The fewest tokens a sequence needs in a pass at `precision` for its rows of every product to
+    /// come out bit for bit as when it runs alone, however many other sequences' tokens share the pass:
+    /// below it a pass of its tokens alone takes a matrix × vector kernel that a larger one does not.
+    static func batchInvariantTokens(_ precision: PrefillPrecision) -> Int {
+        let kernel = Int(pk_matmul_invariant_tokens())
+        return precision == .exact ? max(kernel, exactMatvecTokens + 1) : max(kernel, 2)
+    }
+
     /// One matrix product of a batch: every row of `w` times every token into `y` ([tokens][w.rows]).
     private typealias Job = (w: BF16Matrix, y: UnsafeMutablePointer<Float>)
 
