@@ -53,6 +53,47 @@ def legacy_echo(ids, pieces):
             "usage": {"prompt_tokens": len(ids), "completion_tokens": 1, "total_tokens": len(ids) + 1}}
 
 
+BIGBENCH_NOTE = ("vLLM scoring BIG-bench's multiple choice the way Palmtop sends it, for `eval bigbench:palmtop_test_choice --shots 1` "
+                 "(Tests/Fixtures/bigbench): per query the prompt tokenized, the empty text (its BOS), then per choice the choice alone "
+                 "and /v1/completions with prompt_logprobs for the prompt's ids + the choice's ids without the BOS. The requests are "
+                 "checked. Prompt positions score -2 each, so only the choice's positions may be summed: query 1 (the sky) "
+                 "green -1.75, blue -0.5 + -0.25 = -0.75 (right); query 2 (grass) green -3.0, blue -0.75 (wrong).")
+BOS = 1
+GREEN, BLUE = [501], [502, 503]
+
+
+def vllm_tokenize(text, ids):
+    return {"path": "/tokenize", "request": {"prompt": text},
+            "body": {"count": len(ids), "max_model_len": 2048, "tokens": ids, "token_strs": None}}
+
+
+def vllm_scored(context, choice, choice_logprobs):
+    """vLLM's answer to prompt_logprobs for context + choice: every prompt position -2 but the choice's."""
+    ids = context + choice
+    rows = [None] + [{str(i): {"logprob": -2.0, "rank": 1, "decoded_token": "t%d" % i}} for i in ids[1:len(context)]]
+    rows += [{str(i): {"logprob": v, "rank": 1, "decoded_token": "t%d" % i}} for i, v in zip(choice, choice_logprobs)]
+    return {"path": "/v1/completions", "request": {"prompt": ids, "prompt_logprobs": 0, "max_tokens": 1, "temperature": 0},
+            "body": {"id": "cmpl-bb", "object": "text_completion", "created": 1, "model": "m",
+                     "choices": [{"index": 0, "text": "\n", "logprobs": None, "finish_reason": "length", "stop_reason": None,
+                                  "prompt_logprobs": rows}],
+                     "usage": {"prompt_tokens": len(ids), "completion_tokens": 1, "total_tokens": len(ids) + 1}}}
+
+
+def bigbench_choice():
+    # The two 1-shot prompts as BIG-bench builds them: numpy's RandomState(42) draws the sky first and
+    # orders both examples' sorted choices [blue, green] as [green, blue]; each query's one shot is the other.
+    grass = "\nQ: The colour of grass\n  choice: green\n  choice: blue\nA: "
+    sky = "\nQ: The colour of the clear sky\n  choice: green\n  choice: blue\nA: "
+    queries = [(grass + "green" + "\n" + sky, [BOS] + list(range(301, 320)), [-1.75], [-0.5, -0.25]),
+               (sky + "blue" + "\n" + grass, [BOS] + list(range(321, 340)), [-3.0], [-0.25, -0.5])]
+    ex = [models("vllm", {"max_model_len": 2048})]
+    for prompt, ids, green, blue in queries:
+        ex += [vllm_tokenize(prompt, ids), vllm_tokenize("", [BOS]),
+               vllm_tokenize("green", [BOS] + GREEN), vllm_scored(ids, GREEN, green),
+               vllm_tokenize("blue", [BOS] + BLUE), vllm_scored(ids, BLUE, blue)]
+    return ex
+
+
 def chunk(text, logprob, tops, finish=None):
     return json.dumps({"id": "1", "object": "text_completion", "created": 1, "model": "m",
                        "choices": [{"index": 0, "text": text, "finish_reason": finish,
@@ -68,13 +109,15 @@ def main():
         {"path": "/tokenize", "body": {"count": len(LYON), "max_model_len": 2048, "tokens": LYON}},
         {"path": "/v1/completions", "body": vllm_prompt_logprobs(LYON)},
     ])
+    w("vllm-bigbench-choice", BIGBENCH_NOTE, bigbench_choice())
     pieces = ["<s>", "The", " capital", " of", " France", " is"]
     w("llama-cpp-python-echo", "llama-cpp-python's legacy completions shape for echo=true with logprobs (prompt positions first, the first null, then the one generated token). Scores: ' Paris' -0.25, ' Lyon' -4.5.", [
         models("me"),
-        {"path": "/extras/tokenize", "body": {"tokens": P}},
-        {"path": "/extras/tokenize", "body": {"tokens": PARIS}},
+        # Its TokenizeInputRequest names the text `input`.
+        {"path": "/extras/tokenize", "request": {"input": "The capital of France is"}, "body": {"tokens": P}},
+        {"path": "/extras/tokenize", "request": {"input": "The capital of France is Paris"}, "body": {"tokens": PARIS}},
         {"path": "/v1/completions", "body": legacy_echo(PARIS, pieces + [" Paris"])},
-        {"path": "/extras/tokenize", "body": {"tokens": LYON}},
+        {"path": "/extras/tokenize", "request": {"input": "The capital of France is Lyon"}, "body": {"tokens": LYON}},
         {"path": "/v1/completions", "body": legacy_echo(LYON, pieces + [" Ly", "on"])},
     ])
     raw = (": keep-alive comment\r\n\r\n"

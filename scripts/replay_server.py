@@ -8,6 +8,8 @@ Usage: scripts/replay_server.py PORT [RECORDINGS_DIR]  (default Tests/Fixtures/r
 Each recording NAME.json is served under http://127.0.0.1:PORT/NAME: a list of exchanges
 {"path", "status", "body"} (or "sse": [data lines] for a stream, "sse_raw": text sent as it is,
 "cut_after": bytes then close, "close": true for no answer at all, "hang": true), answered in order for requests to matching paths.
+An exchange with "request": {key: value} answers only a request whose JSON body has those values (else
+status 400 naming the first that differs), so a recording also checks what the client sends.
 A request for /v1/models starts the recording over. Prints "ready PORT" when listening.
 """
 import json
@@ -36,6 +38,20 @@ def next_exchange(name, path):
         return exchanges[i]
 
 
+def request_mismatch(expected, sent):
+    """Why the request body `sent` is not the one the exchange expects, or None."""
+    if not expected:
+        return None
+    try:
+        body = json.loads(sent or b"{}")
+    except ValueError:
+        return "the request body is not JSON"
+    for key, value in expected.items():
+        if body.get(key) != value:
+            return f"request {key} is {json.dumps(body.get(key))}, expected {json.dumps(value)}"
+    return None
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -44,8 +60,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def answer(self):
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        sent = self.rfile.read(length) if length else b""
         parts = self.path.split("/", 2)
         name, path = (parts[1], "/" + parts[2]) if len(parts) > 2 else ("", self.path)
         if name not in RECORDINGS:
@@ -54,6 +69,10 @@ class Handler(BaseHTTPRequestHandler):
         ex = next_exchange(name, path)
         if ex is None:
             self.send_json(404, {"error": {"message": f"recording {name} has no more exchanges for {path}"}})
+            return
+        mismatch = request_mismatch(ex.get("request"), sent)
+        if mismatch:
+            self.send_json(400, {"error": {"message": f"recording {name}: {mismatch}"}})
             return
         if ex.get("close"):
             # No answer at all: the connection goes, as a stale keep-alive connection's does.

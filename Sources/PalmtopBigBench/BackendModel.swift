@@ -6,8 +6,9 @@ import PalmtopEngine
 ///
 /// Multiple choice is `scoreApart`: the prompt and each target tokenized separately and the ids
 /// concatenated, as BIG-bench's reference harness does (`_gpt_batch_tokenize`: `tokenizer(input) +
-/// tokenizer(target)`), so every choice is conditioned on exactly the prompt's tokens; a backend
-/// that cannot throws the one line saying why. Generation is greedy and works on any backend. Task
+/// tokenizer(target)`), so every choice is conditioned on exactly the prompt's tokens — in-process by
+/// Palmtop's tokenizer, on a server that scores (vLLM, SGLang, llama-cpp-python) by the server's, the
+/// ids sent back to it to score; a backend that cannot (llama-server) throws the one line saying why. Generation is greedy and works on any backend. Task
 /// text is never parsed for special tokens.
 public final class BackendBigBenchModel: BigBenchModel {
     public let backend: ModelBackend

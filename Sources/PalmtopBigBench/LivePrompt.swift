@@ -3,15 +3,22 @@ import PalmtopEngine
 import PalmtopPrompts
 
 /// A BIG-bench leaf task as a library prompt the REPL can edit: the shots BIG-bench draws for its
-/// first query become the exemplars, the task's prefixes the template, and the first queries BIG-bench
-/// draws (the shots left out) the dev set. A `PromptFile` renders a query exactly as BIG-bench builds
-/// its prompt — `task_prefix` + shots joined by the separator + separator + the formatted query — so
-/// the unedited prompt scores what `palmtop eval bigbench:TASK --shots K` scores on its first query,
-/// and an edited one shows what the edit does to BIG-bench's own metric.
+/// first query become the exemplars, the task's prefixes the template, and its other examples the
+/// dev set, in the order BIG-bench draws queries. A `PromptFile` renders a query exactly as BIG-bench
+/// builds its prompt — `task_prefix` + shots joined by the separator + separator + the formatted
+/// query — so the unedited prompt scores what `palmtop eval bigbench:TASK --shots K` scores on its
+/// first query, and an edited one shows what the edit does to BIG-bench's own metric.
+///
+/// A run scores the first `devSize` of the other examples, so a task of thousands of examples answers
+/// in seconds and can be grown to all of them. The size never changes the exemplars: they are drawn
+/// once, when the task is opened, and `make_nshot_dataset` draws its queries as the first N of one
+/// permutation of every example (numpy's `choice(n, N, replace=False)`), then the first query's shots
+/// from the generator's state after that permutation — the same draws whatever N is. So the first N
+/// other examples here are `--limit N`'s queries less the shots, at every size.
 public struct BigBenchLivePrompt: Sendable {
     /// Shots BIG-bench draws as exemplars (fewer when the task is smaller).
     public static let defaultShots = 3
-    /// Queries in the dev set: a few seconds of model time on the small default models.
+    /// Queries a dev-set run starts with: a few seconds of model time on the small default models.
     public static let defaultDevSize = 10
 
     /// `bigbench:TASK[:SUBTASK]`, the prompt's `source`.
@@ -23,12 +30,14 @@ public struct BigBenchLivePrompt: Sendable {
     public let shotIndices: [Int]
     let shotTargets: [String]
     let shotBodies: [String]
-    /// The dev set: BIG-bench's first queries that are not shots, formatted.
-    let dev: [(index: Int, example: FormattedExample)]
+    /// Every example that is not a shot, formatted, in the order BIG-bench draws queries.
+    let others: [(index: Int, example: FormattedExample)]
+    /// How many of the other examples a run scores: from 1 (when there are any) to all of them.
+    public private(set) var devSize: Int
 
-    public var devCount: Int { dev.count }
-    /// Distinct examples that are not shots: the most the dev set could hold.
-    public var available: Int { (task.leaf?.examples.count ?? 0) - shotIndices.count }
+    public var devCount: Int { devSize }
+    /// Distinct examples that are not shots: the most the dev set can hold.
+    public var available: Int { others.count }
     public var isMultipleChoice: Bool { BigBenchRunner.isChoiceMetric(metric) }
 
     /// `task` must be a leaf (a subtask, or a task without subtasks).
@@ -45,16 +54,39 @@ public struct BigBenchLivePrompt: Sendable {
         }
         self.metric = metric
         let k = min(shots, leaf.examples.count - 1)
-        // Enough queries that `devSize` remain once the shots are left out.
-        let plan = try BigBenchRunner(task: task, shots: k, metric: metric).leafPlan(task, limit: devSize + k)
-        let first = plan.queries[0]
+        // One query is enough for its shots: they do not depend on how many queries are drawn.
+        let first = try BigBenchRunner(task: task, shots: k, metric: metric).leafPlan(task, limit: 1).queries[0]
         shotIndices = first.shotIndices
         shotTargets = first.shotTargets
         let formatted = leaf.formattedExamples()
         shotBodies = first.shotIndices.map { formatted[$0].body }
         let shotSet = Set(first.shotIndices)
-        dev = plan.queries.filter { !shotSet.contains($0.exampleIndex) }.prefix(devSize).map { ($0.exampleIndex, $0.example) }
+        others = leaf.queryOrder().filter { !shotSet.contains($0) }.map { ($0, formatted[$0]) }
+        self.devSize = 0
+        resize(to: devSize)
     }
+
+    /// Sets how many of the other examples a run scores (clamped to 1…all); the exemplars stay as drawn.
+    public mutating func resize(to size: Int) {
+        devSize = min(max(size, min(1, available)), available)
+    }
+
+    /// The sizes `+` and `-` step through: 10, 20, 50, 100, 200, 500, … below the number of other
+    /// examples, then all of them.
+    public var sizes: [Int] {
+        var steps: [Int] = [], scale = 10
+        while true {
+            for m in [1, 2, 5] {
+                guard m * scale < available else { return steps + [available] }
+                steps.append(m * scale)
+            }
+            scale *= 10
+        }
+    }
+
+    /// The next size up (`+`), or down (`-`), from the current one.
+    public var largerSize: Int { sizes.first { $0 > devSize } ?? available }
+    public var smallerSize: Int { sizes.last { $0 < devSize } ?? devSize }
 
     /// A library name for the task: letters, digits, `-`, `_` and `.` (a subtask's `:` becomes `-`).
     public static func libraryName(for taskName: String) -> String {
@@ -94,9 +126,10 @@ public struct BigBenchLivePrompt: Sendable {
         return prompt
     }
 
-    /// The dev set's queries with `prompt`'s exemplars in place of BIG-bench's drawn shots.
+    /// The dev set's queries (the first `devSize` other examples) with `prompt`'s exemplars in place
+    /// of BIG-bench's drawn shots.
     public func queries(for prompt: PromptFile) -> [BigBenchQuery] {
-        dev.map { BigBenchQuery(exampleIndex: $0.index, shotIndices: [], shotTargets: [], prompt: prompt.render(query: $0.example.body),
+        others.prefix(devSize).map { BigBenchQuery(exampleIndex: $0.index, shotIndices: [], shotTargets: [], prompt: prompt.render(query: $0.example.body),
                                 example: $0.example) }
     }
 

@@ -57,6 +57,15 @@ extension BigBenchLeaf {
         return JSONValue.object(members).equalityKey
     }
 
+    /// Every example's index in the order `make_nshot_dataset` draws queries when it is given
+    /// `max_examples = N`: numpy's `choice(n, N, replace=False)` is the first N of one permutation of
+    /// all n, so the first N here are the queries of `queries(shots: K, limit: N)` for every K > 0 and N
+    /// (and for K = 0 when N is below the task's size).
+    public func queryOrder(seed: UInt32 = 42) -> [Int] {
+        var rng = NumpyRandomState(seed: seed)
+        return rng.permutation(examples.count)
+    }
+
     /// The queries of a `shots`-shot run limited to `limit` queries, exactly as `make_nshot_dataset` with
     /// `max_examples = min(limit, examples)` builds them: one `RandomState(seed)` for the run; 0-shot keeps
     /// file order unless the limit is smaller than the task; k-shot draws the queries as a permutation

@@ -71,7 +71,9 @@ public final class RemoteBackend: ModelBackend, @unchecked Sendable {
         c.tokenIDs = server == .llamaCpp || server == .vllm || server == .sglang
         c.scoring = server.canScore
         c.scoringLimitation = server.scoringLimitation
-        c.scoringApart = false
+        // A server that scores scores the ids it is sent (and each has a tokenize endpoint), so
+        // BIG-bench's tokenized-apart ids go to it as they are.
+        c.scoringApart = server.canScore
         c.ignoredSettings = server.ignoredSettings
         return c
     }
@@ -83,9 +85,14 @@ public final class RemoteBackend: ModelBackend, @unchecked Sendable {
 
     public func tokenize(_ text: String, parseSpecial: Bool) throws -> [Int] {
         guard let path = server.tokenizePath else { throw BackendError("\(location) has no tokenize endpoint") }
-        let body: [String: JSONValue] = server == .llamaCpp
-            ? ["content": .string(text), "add_special": .bool(true), "parse_special": .bool(parseSpecial)]
-            : ["prompt": .string(text), "model": .string(modelName)]
+        // Each server names the text its own way (llama-cpp-python's `TokenizeInputRequest` has `input`);
+        // only llama.cpp can be told not to parse special-token spellings.
+        let body: [String: JSONValue]
+        switch server {
+        case .llamaCpp: body = ["content": .string(text), "add_special": .bool(true), "parse_special": .bool(parseSpecial)]
+        case .llamaCppPython: body = ["input": .string(text), "model": .string(modelName)]
+        default: body = ["prompt": .string(text), "model": .string(modelName)]
+        }
         let data = try Self.blocking { [http] in try await http.send(path, json: try JSONEncoder().encode(body), idempotent: true) }
         let value = try Self.decode(JSONValue.self, data, what: "tokenize", base: http.base)
         guard case .array(let items)? = value["tokens"] else { throw BackendError("\(location) sent tokens in a shape Palmtop does not know") }
@@ -124,6 +131,11 @@ public final class RemoteBackend: ModelBackend, @unchecked Sendable {
     public func score(prompt: String, choices: [String], parseSpecial: Bool) throws -> [ChoiceScore] {
         if let why = server.scoringLimitation { throw BackendError(why) }
         return try Self.blocking { [self] in try await RemoteScoring(backend: self).score(prompt: prompt, choices: choices) }
+    }
+
+    public func scoreApart(prompt: String, continuations: [String]) throws -> [Double] {
+        if let why = server.scoringLimitation { throw BackendError(why) }
+        return try Self.blocking { [self] in try await RemoteScoring(backend: self).scoreApart(prompt: prompt, continuations: continuations) }
     }
 
     public func promptLogprobs(_ prompt: String, topN: Int) throws -> [PromptTokenScore] {

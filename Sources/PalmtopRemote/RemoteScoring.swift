@@ -6,13 +6,15 @@ import PalmtopEngine
 /// (llama-cpp-python reads `max_tokens` ≤ 0 as unlimited), summing the choice's positions; on vLLM,
 /// `prompt_logprobs` with the same request is the cheaper route. Choices are tokenized with the
 /// prompt, and a choice's tokens are those after the longest common prefix, as in-process.
+/// BIG-bench's multiple choice (`scoreApart`) sends the same request with the prompt and each
+/// continuation tokenized apart by the server and the ids concatenated.
 struct RemoteScoring {
     let backend: RemoteBackend
 
-    private func tokenize(_ text: String) async throws -> [Int] {
+    private func tokenize(_ text: String, parseSpecial: Bool = true) async throws -> [Int] {
         let b = backend
         return try await withCheckedThrowingContinuation { c in
-            Thread { c.resume(with: Result { try b.tokenize(text, parseSpecial: true) }) }.start()
+            Thread { c.resume(with: Result { try b.tokenize(text, parseSpecial: parseSpecial) }) }.start()
         }
     }
 
@@ -71,6 +73,30 @@ struct RemoteScoring {
             out.append(ChoiceScore(choice: choice, tokenCount: joint.count - common, sumLogprob: Float(sum)))
         }
         return out
+    }
+
+    /// BIG-bench's rank classification, as `Session.scoreApart` does it in-process: the prompt and each
+    /// continuation tokenized apart (by the server's tokenizer, as BIG-bench's harness uses the model's
+    /// own: `tokenizer(input) + tokenizer(target)`) and the ids sent concatenated, so every choice is
+    /// conditioned on exactly the prompt's tokens. A server's tokenize endpoint puts its special tokens
+    /// (a BOS) before any text; those it gives the empty text are dropped from each continuation, as
+    /// in-process a continuation is tokenized without a BOS. An empty continuation scores 0.
+    func scoreApart(prompt: String, continuations: [String]) async throws -> [Double] {
+        let context = try await tokenize(prompt, parseSpecial: false)
+        guard !context.isEmpty else {
+            throw BackendError("a query's prompt is empty and \(backend.location) adds no start-of-text token to condition on")
+        }
+        let lead = try await tokenize("", parseSpecial: false)
+        var sums: [Double] = []
+        for text in continuations {
+            try Task.checkCancellation()
+            var ids = try await tokenize(text, parseSpecial: false)
+            if ids.starts(with: lead) { ids.removeFirst(lead.count) }
+            guard !ids.isEmpty else { sums.append(0); continue }
+            let positions = try await echo(context + ids, topN: 0)
+            sums.append(positions[context.count...].reduce(0.0) { $0 + ($1.logprob ?? 0) })
+        }
+        return sums
     }
 
     func promptLogprobs(_ prompt: String, topN: Int) async throws -> [PromptTokenScore] {

@@ -87,6 +87,61 @@ final class LivePromptTests: XCTestCase {
         XCTAssertEqual(score.score, 100, "post-processed by BIG-bench's default regex before matching")
     }
 
+    /// Forty examples: more than a dev-set run starts with.
+    func fortyExamples() throws -> BigBenchTask {
+        let examples = (1...40).map { i in #"{"input": "q\#(i)", "target_scores": {"red": \#(i % 2), "blue": \#(1 - i % 2)}}"# }
+        return try task(leafJSON(examples: "[\(examples.joined(separator: ", "))]"))
+    }
+
+    /// What keeps the exemplars still when the dev set is resized: BIG-bench draws its first N queries
+    /// as the first N of one permutation, and the first query's shots after it, so neither the query
+    /// order nor those shots depend on N. numpy agrees: `RandomState(42)`'s `choice(40, N, replace=False)`
+    /// starts [19, 16, 15] for N = 1, 5 and 40, and the `choice(39, 3, replace=False)` after it is
+    /// [22, 0, 26] each time, positions among the examples other than 19: examples 23, 0 and 27.
+    func testBigBenchsFirstShotsAndQueryOrderDoNotDependOnTheLimit() throws {
+        let leaf = try fortyExamples().leaf!
+        for shots in 1...3 {
+            let all = try leaf.queries(shots: shots)
+            XCTAssertEqual(all.map(\.exampleIndex), leaf.queryOrder(), "\(shots) shots")
+            for limit in [1, 2, 13, 39, 40] {
+                let some = try leaf.queries(shots: shots, limit: limit)
+                XCTAssertEqual(some.map(\.exampleIndex), Array(leaf.queryOrder().prefix(limit)), "\(shots) shots, limit \(limit)")
+                XCTAssertEqual(some[0].shotIndices, all[0].shotIndices, "\(shots) shots, limit \(limit)")
+                XCTAssertEqual(some[0].shotTargets, all[0].shotTargets, "\(shots) shots, limit \(limit)")
+            }
+        }
+        XCTAssertEqual(Array(leaf.queryOrder().prefix(3)), [19, 16, 15])
+        XCTAssertEqual(try leaf.queries(shots: 3, limit: 1)[0].shotIndices, [23, 0, 27])
+    }
+
+    /// The dev set is every other example, in BIG-bench's order: a run scores the first `devSize`, which
+    /// `+` and `-` step through 10, 20, 50 … all, and the queries at each size are `--limit`'s less the shots.
+    func testTheDevSetIsEveryOtherExampleAndItsSizeLeavesTheExemplarsAlone() throws {
+        let t = try fortyExamples()
+        var live = try BigBenchLivePrompt(task: t)
+        let prompt = try live.prompt(model: "m")
+        XCTAssertEqual(live.available, 37)
+        XCTAssertEqual(live.devCount, BigBenchLivePrompt.defaultDevSize)
+        XCTAssertEqual(live.sizes, [10, 20, 37])
+        let shots = live.shotIndices
+        var seen: [Int] = []
+        for (step, expected) in [(true, 20), (true, 37), (true, 37), (false, 20), (false, 10), (false, 10)] {
+            live.resize(to: step ? live.largerSize : live.smallerSize)
+            XCTAssertEqual(live.devCount, expected)
+            XCTAssertEqual(live.shotIndices, shots)
+            XCTAssertEqual(try live.prompt(model: "m"), prompt, "the exemplars do not depend on the size")
+            let queries = live.queries(for: prompt).map(\.exampleIndex)
+            let bigBench = try t.leaf!.queries(shots: 3, limit: expected + 3).map(\.exampleIndex).filter { !shots.contains($0) }
+            XCTAssertEqual(queries, Array(bigBench.prefix(expected)), "size \(expected)")
+            if expected == 37 { seen = queries }
+        }
+        XCTAssertEqual(Set(seen + shots), Set(0..<40), "at its largest the dev set is every example but the shots")
+        live.resize(to: 0)
+        XCTAssertEqual(live.devCount, 1, "at least one query")
+        live.resize(to: 1000)
+        XCTAssertEqual(live.devCount, 37)
+    }
+
     func testTasksThatCannotBePromptsSaySoInOneLine() throws {
         let braces = try task(leafJSON(#""example_input_prefix": "Prove {lemma}: ""#, examples: #"[{"input": "a", "target_scores": {"x": 1, "y": 0}}, {"input": "b", "target_scores": {"x": 0, "y": 1}}]"#))
         XCTAssertThrowsError(try BigBenchLivePrompt(task: braces).prompt(model: "m")) {

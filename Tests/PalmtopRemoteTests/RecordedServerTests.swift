@@ -34,6 +34,46 @@ final class RecordedServerTests: XCTestCase {
         }
     }
 
+    /// BIG-bench's multiple choice on a server that scores (recorded vLLM): each choice tokenized apart
+    /// from the prompt by the server, the ids sent back concatenated (the recording checks every
+    /// request), and only the choice's positions summed — the prompt's score -2 each in the recording.
+    func testBigBenchMultipleChoiceOnARecordedVLLMServer() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("palmtop-bb-vllm-\(getpid())")
+        try? FileManager.default.removeItem(at: home)
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        try FileManager.default.createSymbolicLink(at: home.appendingPathComponent("bigbench"),
+                                                   withDestinationURL: TestSupport.fixture("bigbench/store"))
+        let r = try CLIRun.run(["eval", "bigbench:palmtop_test_choice", "--shots", "1", "--json", "--backend", try url("vllm-bigbench-choice")],
+                               environment: ["PALMTOP_HOME": home.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map { json(String($0)) }
+        XCTAssertEqual(lines.count, 3, r.stdout)
+        guard lines.count == 3 else { return }
+        let grass = "\nQ: The colour of grass\n  choice: green\n  choice: blue\nA: "
+        let sky = "\nQ: The colour of the clear sky\n  choice: green\n  choice: blue\nA: "
+        let expected: [(prompt: String, logprobs: [Double], prediction: String, targets: [String], score: Double)] = [
+            (grass + "green\n" + sky, [-1.75, -0.75], "blue", ["blue"], 1),
+            (sky + "blue\n" + grass, [-3.0, -0.75], "blue", ["green"], 0),
+        ]
+        for (item, e) in zip(lines, expected) {
+            XCTAssertEqual(item["prompt"] as? String, e.prompt)
+            XCTAssertEqual(item["choices"] as? [String], ["green", "blue"], "in the task file's order")
+            XCTAssertEqual(item["logprobs"] as? [Double], e.logprobs, "the choice's positions only")
+            XCTAssertEqual(item["prediction"] as? String, e.prediction)
+            XCTAssertEqual(item["targets"] as? [String], e.targets)
+            XCTAssertEqual(item["score"] as? Double, e.score)
+        }
+        let summary = lines[2]
+        XCTAssertEqual(summary["task"] as? String, "palmtop_test_choice")
+        XCTAssertEqual(summary["shots"] as? Int, 1)
+        XCTAssertEqual(summary["items"] as? Int, 2)
+        XCTAssertEqual(summary["metric"] as? String, "multiple_choice_grade")
+        XCTAssertEqual(summary["score"] as? Double, 50)
+        XCTAssertEqual(summary["chance"] as? Double, 50)
+        XCTAssertTrue(summary["prompt_tokens_reused"] is NSNull, "a server does not say what its cache served")
+    }
+
     /// SGLang's legacy-shaped chunks, with a comment and \r\n line endings: tokens, alternatives, text.
     func testStreamingTheLegacyLogprobShape() throws {
         let r = try CLIRun.run(["generate", "--backend", try url("sglang-stream"), "-p", "The capital of France is", "--format", "jsonl",

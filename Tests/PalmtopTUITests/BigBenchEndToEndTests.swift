@@ -4,7 +4,8 @@ import PalmtopBigBench
 import PalmtopTestSupport
 
 /// A real BIG-bench Lite task in the REPL's library, driven through tmux: open it, run its dev set,
-/// switch a shot off, run again and see BIG-bench's score change. Skipped, with the reason, only
+/// switch a shot off, run again and see BIG-bench's score change, then grow the dev set with the
+/// exemplars left as they are. Skipped, with the reason, only
 /// when BIG-bench is not pulled (`make bigbench`).
 final class BigBenchEndToEndTests: XCTestCase {
     /// Small (46 examples, short questions, two choices each) and multiple choice; its first shot
@@ -47,6 +48,13 @@ final class BigBenchEndToEndTests: XCTestCase {
             .map { Double($0.trimmingCharacters(in: CharacterSet(charactersIn: " │"))) }
         XCTAssertEqual(scores.count, 2, String(line))
         XCTAssertNotEqual(scores[0], scores[1], "switching off shot 1 should move the score: \(line)")
+
+        // + scores more of the task's other examples; the exemplars on screen stay as they are.
+        func exemplarRows(_ screen: String) -> [Substring] { screen.split(separator: "\n").filter { $0.range(of: #"\[[ x]\] [0-9]+\. "#, options: .regularExpression) != nil } }
+        try pane.send("+", literal: true)
+        let grown = try pane.waitFor("the dev set grown to 20", timeout: 10) { $0.contains("dev set: the first 20 of") }
+        XCTAssertEqual(exemplarRows(grown), exemplarRows(second), grown)
+        XCTAssertEqual(exemplarRows(grown).count, 3, grown)
 
         try pane.send("Escape")
         try pane.waitFor("leave without saving?")

@@ -43,12 +43,17 @@ final class BigBenchLibraryTests: XCTestCase {
         try put("colours/task.json", #"{"canary": "test", "name": "colours", "description": "Name the colour of a thing.", "keywords": ["test"], "#
                 + #""metrics": ["multiple_choice_grade"], "preferred_score": "multiple_choice_grade", "append_choices_to_input": false, "examples": ["#
                 + mc.joined(separator: ", ") + "]}")
+        let parity = (1...30).map { #"{"input": "Is \#($0) even?", "target_scores": {"yes": \#(1 - $0 % 2), "no": \#($0 % 2)}}"# }
+        try put("parity/task.json", #"{"canary": "test", "name": "parity", "description": "Even or odd.", "keywords": ["test"], "#
+                + #""metrics": ["multiple_choice_grade"], "preferred_score": "multiple_choice_grade", "examples": ["# + parity.joined(separator: ", ") + "]}")
         try put("sums/task.json", #"{"canary": "test", "name": "sums", "description": "Add.", "keywords": ["test"], "metrics": ["exact_str_match"], "#
                 + #""preferred_score": "exact_str_match", "examples": [{"input": "1+1", "target": "2"}, {"input": "2+2", "target": "4"}]}"#)
         let manifest = """
             {"version": "1.0.0", "sha256": "test", "invalid": {}, "programmatic": [], "lite": ["colours"], "bytes": 1, "tasks": [
              {"name": "colours", "type": "multiple_choice", "examples": 10, "preferredMetric": "multiple_choice_grade", "subtasks": [], "lite": true,
               "description": "Name the colour of a thing."},
+             {"name": "parity", "type": "multiple_choice", "examples": 30, "preferredMetric": "multiple_choice_grade", "subtasks": [], "lite": false,
+              "description": "Even or odd."},
              {"name": "sums", "type": "generative", "examples": 2, "preferredMetric": "exact_str_match", "subtasks": [], "lite": false, "description": "Add."}]}
             """
         try manifest.write(toFile: root + "/home/bigbench/manifest.json", atomically: true, encoding: .utf8)
@@ -84,7 +89,7 @@ final class BigBenchLibraryTests: XCTestCase {
         _ = app.handle(.enter)
         canvas = screen(app)
         XCTAssertNotNil(canvas.find("colours (bigbench:colours: s saves it as a library prompt) — exemplar editor"), canvas.text)
-        XCTAssertNotNil(canvas.find("dev set: the first 7 of 7 queries"), canvas.text)
+        XCTAssertNotNil(canvas.find("dev set: all 7 other examples, scored by multiple_choice_grade"), canvas.text)
         XCTAssertNotNil(canvas.find("[x] 3. "), canvas.text)
 
         _ = app.handle(.char("d"))
@@ -131,6 +136,33 @@ final class BigBenchLibraryTests: XCTestCase {
         _ = app.handle(.char("d"))
         XCTAssertTrue(app.waitUntilIdle(timeout: 120))
         XCTAssertNotNil(screen(app).find("dev set: multiple_choice_grade "), screen(app).text)
+    }
+
+    /// `+` and `-` step the dev set through 10, 20 … all of the task's other examples; the exemplars
+    /// on screen stay as they are (no model runs here).
+    func testPlusAndMinusSizeTheDevSetAndLeaveTheExemplarsAlone() throws {
+        try installTasks()
+        let app = ChatApp(model: model, options: ChatOptions(contextLimit: 1024, threads: 2))
+        _ = app.handle(.function(4))
+        type("parity", into: app)
+        _ = app.handle(.enter)
+        var canvas = screen(app)
+        XCTAssertNotNil(canvas.find("dev set: the first 10 of 27 other examples, scored by multiple_choice_grade — d runs it, + - changes how many"), canvas.text)
+        func exemplars(_ canvas: MemoryCanvas) throws -> [String] {
+            try (1...3).map { canvas.line(try XCTUnwrap(canvas.find("[x] \($0). "), canvas.text).row) }
+        }
+        let before = try exemplars(canvas)
+        let sizes: [(key: Character, message: String)] = [
+            ("+", "dev set: the first 20 of 27 other examples"), ("+", "dev set: all 27 other examples"), ("+", "dev set: all 27 other examples"),
+            ("-", "dev set: the first 20 of 27 other examples"), ("-", "dev set: the first 10 of 27 other examples"),
+        ]
+        for (key, message) in sizes {
+            _ = app.handle(.char(key))
+            XCTAssertEqual(app.message?.text, message + ", scored by multiple_choice_grade (the exemplars stay as they are)")
+            canvas = screen(app)
+            XCTAssertEqual(try exemplars(canvas), before, "after \(key)")
+        }
+        XCTAssertFalse(canvas.text.contains("(modified)"), "resizing the dev set does not change the prompt")
     }
 
     func testABackendThatCannotScoreMarksItsRowsAndDoesNotRun() throws {

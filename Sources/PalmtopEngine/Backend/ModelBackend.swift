@@ -76,12 +76,12 @@ public struct BackendCapabilities: Sendable, Equatable {
     /// Prompt log-probabilities (`score`, `--echo`, rank classification); when false, `scoringLimitation` says why.
     public var scoring = true
     public var scoringLimitation: String?
-    /// Scoring a continuation tokenized apart from its prompt (BIG-bench's protocol): a server tokenizes
-    /// the text it is sent itself, so only the in-process engine can.
+    /// Scoring a continuation tokenized apart from its prompt (BIG-bench's protocol): in-process, or a
+    /// server that scores token ids sent to it and tokenizes text for Palmtop.
     public var scoringApart = true
     /// Why `scoringApart` is false, in one line.
     public var scoringApartLimitation: String {
-        scoringLimitation ?? "BIG-bench's multiple choice scores each choice tokenized apart from the prompt, which only the in-process engine does (/backend local)"
+        scoringLimitation ?? "this backend cannot score a choice tokenized apart from its prompt, as BIG-bench's multiple choice does (/backend local can)"
     }
     /// Sampling settings (SamplingSettings coding keys) the backend ignores.
     public var ignoredSettings: Set<String> = []
@@ -142,7 +142,7 @@ public struct BackendError: Error, CustomStringConvertible, Equatable {
 extension ModelBackend {
     public func score(prompt: String, choices: [String]) throws -> [ChoiceScore] { try score(prompt: prompt, choices: choices, parseSpecial: true) }
 
-    /// A server tokenizes the text it is sent, so it cannot score ids it did not tokenize itself.
+    /// A backend that cannot score continuations tokenized apart says why.
     public func scoreApart(prompt: String, continuations: [String]) throws -> [Double] {
         throw BackendError(capabilities.scoringApartLimitation)
     }

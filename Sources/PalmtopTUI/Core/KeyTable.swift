@@ -96,6 +96,12 @@ public enum KeyTable {
         ("F4", "close"),
     ]
 
+    /// Keys of the exemplar editor on a BIG-bench task, for the help overlay (the editor's line about
+    /// the dev set names them, so the footer stays two rows).
+    public static let bigBenchDevSet: [(keys: String, help: String)] = [
+        ("+ -", "BIG-bench task: more or fewer of its other examples in the dev set (10, 20, 50 … all); the exemplars stay"),
+    ]
+
     /// Key hints packed into rows of at most `width` columns, for a panel's footer.
     public static func footer(_ keys: [(keys: String, help: String)], width: Int) -> [String] {
         var rows: [String] = []

@@ -12,7 +12,7 @@ struct BigBenchShelf {
         let summary: BigBenchTaskSummary
         let subtask: String?
 
-        /// Whether the dev set is scored by rank classification (which a server cannot do BIG-bench's way).
+        /// Whether the dev set is scored by rank classification, which needs a backend that scores (not llama-server).
         var isMultipleChoice: Bool { summary.preferredMetric == "multiple_choice_grade" || !summary.type.contains("generative") }
     }
 

@@ -58,12 +58,16 @@ struct FileDevSet: DevSet {
     }
 }
 
-/// A BIG-bench task's dev set: its first queries as BIG-bench draws them, scored by its own metric.
+/// A BIG-bench task's dev set: the first of its other examples in the order BIG-bench draws
+/// queries (as many as the editor's `+` and `-` chose), scored by its own metric.
 struct BigBenchDevSet: DevSet {
     let live: BigBenchLivePrompt
 
     var count: Int { live.devCount }
-    var note: String { "dev set: the first \(live.devCount) of \(live.available) queries BIG-bench draws, scored by \(live.metric)" }
+    var note: String {
+        let which = live.devCount == live.available ? "all \(live.available) other examples" : "the first \(live.devCount) of \(live.available) other examples"
+        return "dev set: \(which), scored by \(live.metric)"
+    }
 
     func limitation(for prompt: PromptFile, on backend: ModelBackend) -> String? {
         guard live.isMultipleChoice, !backend.capabilities.scoringApart else { return nil }

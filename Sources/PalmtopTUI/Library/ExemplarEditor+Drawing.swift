@@ -31,7 +31,7 @@ extension ExemplarEditor {
             canvas.put(accuracyLine, row: accuracyRow, col: c, role: .accent, limit: w)
         } else if let bigBench {
             // Before the first run, say what the dev set is (a run's line then says how many it scored).
-            canvas.put(BigBenchDevSet(live: bigBench).note + " — d runs it", row: accuracyRow, col: c, role: .dim, limit: w)
+            canvas.put(BigBenchDevSet(live: bigBench).note + " — d runs it, + - changes how many", row: accuracyRow, col: c, role: .dim, limit: w)
         }
         var marks = results.map { StyledChar($0.correct ? "✓" : "✗", $0.correct ? .probHigh : .probLow) }
         if let tokenNote {
@@ -56,8 +56,9 @@ extension ExemplarEditor {
             return
         }
         let exemplars = working.exemplars
-        // Leave-one-out effects stand beside the exemplars only while these are the exemplars it ran.
-        let effects = ablation.flatMap { $0.exemplars == exemplars ? $0 : nil }
+        // Leave-one-out effects stand beside the exemplars only while these are the exemplars, and
+        // this the dev-set size, it ran.
+        let effects = ablation.flatMap { $0.exemplars == exemplars && $0.devCount == (bigBench?.devCount ?? $0.devCount) ? $0 : nil }
         let top = max(min(selected - height / 2, exemplars.count - height), 0)
         for i in 0..<height where top + i < exemplars.count {
             let e = exemplars[top + i]

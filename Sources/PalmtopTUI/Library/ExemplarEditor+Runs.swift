@@ -102,17 +102,22 @@ extension ExemplarEditor {
         view = .output
     }
 
-    /// The dev set this prompt runs: its BIG-bench task's (loaded from the store the first time, for a
-    /// saved prompt whose `source` names one), else the file's. Nil, with the reason shown, when none.
-    private func devSet() -> DevSet? {
-        if bigBench == nil, let source = prompt.source, source.hasPrefix("bigbench:") {
-            do {
-                bigBench = try BigBenchLivePrompt(task: BigBenchStore().load(String(source.dropFirst("bigbench:".count))))
-            } catch {
-                host.notify("\(error)", .error)
-                return nil
-            }
+    /// The BIG-bench task a saved prompt's `source` names, loaded from the store the first time it is
+    /// needed. False, with the reason shown, when the task does not load.
+    private func loadBigBench() -> Bool {
+        guard bigBench == nil, let source = prompt.source, source.hasPrefix("bigbench:") else { return true }
+        do {
+            bigBench = try BigBenchLivePrompt(task: BigBenchStore().load(String(source.dropFirst("bigbench:".count))))
+            return true
+        } catch {
+            host.notify("\(error)", .error)
+            return false
         }
+    }
+
+    /// The dev set this prompt runs: its BIG-bench task's, else the file's. Nil, with the reason shown, when none.
+    private func devSet() -> DevSet? {
+        guard loadBigBench() else { return nil }
         if let bigBench { return BigBenchDevSet(live: bigBench) }
         let items: [DevItem]
         do { items = try prompt.loadDevSet() } catch { host.notify("\(error)", .error); return nil }
@@ -125,6 +130,21 @@ extension ExemplarEditor {
         guard let dev = devSet() else { return nil }
         if let why = dev.limitation(for: prompt, on: host.backend) { host.notify(why, .warning); return nil }
         return dev
+    }
+
+    /// `+` / `-`: a BIG-bench dev set scores more or fewer of the task's other examples (the next size
+    /// on 10, 20, 50 … all). The exemplars stay as they are: they were drawn once, and the first N
+    /// queries are the same at every size, so a smaller run is the start of a larger one.
+    func resizeDevSet(larger: Bool) {
+        guard loadBigBench() else { return }
+        guard var live = bigBench else {
+            host.notify("this prompt's dev set is its file's items, all of which run; + and - size a BIG-bench task's", .warning)
+            return
+        }
+        guard !running else { host.notify("a run is in progress — Esc stops it", .warning); return }
+        live.resize(to: larger ? live.largerSize : live.smallerSize)
+        bigBench = live
+        host.notify(BigBenchDevSet(live: live).note + " (the exemplars stay as they are)", .info)
     }
 
     /// Runs the items in order on the library's own sequence, so the exemplar prefix is computed once
@@ -158,7 +178,8 @@ extension ExemplarEditor {
         guard !variants.isEmpty else { host.notify("no exemplar is on: nothing to leave out", .warning); return }
         guard let dev = runnableDevSet() else { return }
         let p = prompt, stop = self.stop
-        let known = lastRun.flatMap { $0.exemplars == p.exemplars ? $0.score : nil }
+        // The last run is the baseline only if it ran these exemplars on this many queries.
+        let known = lastRun.flatMap { $0.exemplars == p.exemplars && $0.score.items == dev.count ? $0.score : nil }
         guard start({ backend, queue in
             let before = backend.tokenTotals
             do {
@@ -214,7 +235,8 @@ extension ExemplarEditor {
             running = false
             var line = "dev set: " + score.summary
             if score.items < devTotal { line += " — stopped early" }
-            if let last = lastRun, last.exemplars != prompt.exemplars {
+            // Only runs over the same queries compare: the first N are the same at every dev-set size.
+            if let last = lastRun, last.exemplars != prompt.exemplars, last.score.items == score.items {
                 line += "   before → after: \(score.formatted(last.score.value)) → \(score.formatted(score.value))"
             }
             accuracyLine = line

@@ -10,8 +10,9 @@ import PalmtopPrompts
 /// Every change is autosaved to a recovery file, offered back when the prompt is opened again. Runs go
 /// through the app's session, so an edit recomputes only the tokens after the first changed one.
 /// `l` runs the dev set once per exemplar with that exemplar left out and shows each one's effect.
-/// A BIG-bench task opens here as a live prompt: its dev set and score are the task's, and `s` saves
-/// it as a new library prompt naming the task as its `source`.
+/// A BIG-bench task opens here as a live prompt: its dev set and score are the task's (`+` and `-`
+/// choose how many of its other examples a run scores), and `s` saves it as a new library prompt
+/// naming the task as its `source`.
 /// Runs, saving and drawing live in the `ExemplarEditor+…` files.
 public final class ExemplarEditor: Panel {
     enum Focus: Equatable { case list, query, field }
@@ -129,6 +130,8 @@ public final class ExemplarEditor: Panel {
         case .char("]"): move(by: 1)
         case .tab, .char("/"): focus = .query
         case .char("d"): runDevSet()
+        case .char("+"), .char("="): resizeDevSet(larger: true)
+        case .char("-"): resizeDevSet(larger: false)
         case .char("l"): runAblation()
         case .char("p"): show(.preview)
         case .char("r"): show(.results)

@@ -20,6 +20,7 @@ public final class HelpOverlay: Panel {
         out += KeyTable.library
         out.append(("", "Exemplar editor (Enter on a prompt)"))
         out += KeyTable.exemplarEditor
+        out += KeyTable.bigBenchDevSet
         out.append(("", "Commands (Tab completes)"))
         for c in SlashCommand.catalog { out.append(("/\(c.name)" + (c.arguments.isEmpty ? "" : " \(c.arguments)"), c.help)) }
         out.append(("", "Settings for /set"))
