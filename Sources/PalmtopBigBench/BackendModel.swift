@@ -31,10 +31,14 @@ public final class BackendBigBenchModel: BigBenchModel {
                 // generateBatch never runs two callbacks at once and returns only after the last, so the
                 // callers' closures and the texts so far can cross into its `@Sendable` ones.
                 let state = UncheckedBox((settled: settled, onReply: onReply, texts: [String](repeating: "", count: prompts.count)))
+                // A server backend's lane threads may release their callbacks just after generateBatch
+                // returns: emptying the box first leaves none of them holding the callers' closures.
+                defer { state.value = nil }
                 _ = try backend.generateBatch(requests, parallel: parallel, onToken: { i, event in
-                    state.value.texts[i] += event.text
-                    return !state.value.settled(state.value.texts[i])
-                }, onFinished: { i, summary in state.value.onReply(i, summary.text) })
+                    guard state.value != nil else { return false }
+                    state.value!.texts[i] += event.text
+                    return !state.value!.settled(state.value!.texts[i])
+                }, onFinished: { i, summary in state.value?.onReply(i, summary.text) })
             }
         }
     }
@@ -53,6 +57,6 @@ public final class BackendBigBenchModel: BigBenchModel {
 
 /// Mutable state shared by callbacks that are only ever called one at a time (see `generate`).
 private final class UncheckedBox<T>: @unchecked Sendable {
-    var value: T
+    var value: T?
     init(_ value: T) { self.value = value }
 }

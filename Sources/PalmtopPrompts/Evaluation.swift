@@ -131,11 +131,14 @@ public struct Evaluator: Sendable {
         let order = InOrderResults(items: items.count, perItem: perItem)
         return try withoutActuallyEscaping(onItem) { onItem in
             let deliver = UncheckedBox(onItem)
+            // A server backend's lane threads may release their callbacks just after generateBatch returns;
+            // emptying the box first means none of them still holds the caller's closure when this block ends.
+            defer { deliver.value = nil }
             _ = try backend.generateBatch(requests, parallel: parallel, onToken: { _, _ in true }) { i, summary in
                 for (item, texts) in order.add(i, summary.text, cancelled: summary.stopReason == .cancelled) {
                     let r = result(items[item], index: firstIndex + item, texts: texts)
                     order.released.append(r)
-                    deliver.value(r)
+                    deliver.value?(r)
                 }
             }
             return order.released
@@ -220,7 +223,7 @@ private final class InOrderResults: @unchecked Sendable {
 
 /// Carries a callback that is only ever called under the batch's own serialization into a
 /// `@Sendable` closure.
-private struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
+private final class UncheckedBox<T>: @unchecked Sendable {
+    var value: T?
     init(_ value: T) { self.value = value }
 }
