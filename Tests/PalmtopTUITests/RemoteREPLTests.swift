@@ -24,6 +24,14 @@ final class RemoteREPLTests: XCTestCase {
         let inspector = try pane.waitFor("the inspector", timeout: 10) { $0.contains("Token inspector") && $0.contains("post p") }
         XCTAssertTrue(inspector.contains("not available from this server"), inspector)
         XCTAssertTrue(inspector.contains("post p n/a"), inspector)
+        // The server sent its top log-probabilities, so the inspector lists them: an alternative's row is
+        // its quoted text, a bar and its probability ("0.812") at the row's end. A reply without them
+        // would show the "alternatives: not available" line instead (the footer's "not available from
+        // this server" above is about the post-sampler column, which no server has).
+        XCTAssertFalse(inspector.contains("alternatives: not available"), inspector)
+        let alternativeRow = #"^\s*•?\s*".*\s[01]\.\d{3}\s*$"#
+        XCTAssertTrue(inspector.split(separator: "\n").contains { $0.range(of: alternativeRow, options: .regularExpression) != nil },
+                      "no alternative with its probability:\n\(inspector)")
         try pane.send("Escape")
         _ = try pane.waitFor("the inspector to close", timeout: 10) { !$0.contains("Token inspector") }
         // llama.cpp's server takes every sampler setting, so the panel marks none.
