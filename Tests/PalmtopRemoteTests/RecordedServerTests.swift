@@ -90,6 +90,21 @@ final class RecordedServerTests: XCTestCase {
         XCTAssertEqual(lines[3]["stop_reason"] as? String, "max_tokens")
     }
 
+    /// PALMTOP_BACKEND picks the server when --backend is not given (the recorded ids are not what any
+    /// local tokenizer gives for the text), and `--backend local` overrides it.
+    func testPALMTOP_BACKENDPicksTheServer() throws {
+        let environment = ["PALMTOP_BACKEND": try url("vllm-score")]
+        let remote = try CLIRun.run(["tokenize", "--json", "The capital of France is"], environment: environment)
+        XCTAssertEqual(remote.status, 0, remote.stderr)
+        XCTAssertEqual(remote.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[1,504,3575,282,4649,314]")
+        let local = try CLIRun.run(["tokenize", "-m", "smollm2-135m-instruct", "--json", "The capital of France is", "--backend", "local"],
+                                   environment: environment)
+        let plain = try CLIRun.run(["tokenize", "-m", "smollm2-135m-instruct", "--json", "The capital of France is"])
+        XCTAssertEqual(local.status, 0, local.stderr)
+        XCTAssertEqual(local.stdout, plain.stdout)
+        XCTAssertNotEqual(local.stdout, remote.stdout)
+    }
+
     func testAnIdempotentRequestIsRetriedAfterA503() throws {
         let r = try CLIRun.run(["tokenize", "--backend", try url("retry-succeeds"), "--json", "x"])
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -3,8 +3,9 @@ import Foundation
 import PalmtopTestSupport
 
 /// The REPL driven through tmux against a real llama.cpp server (scripts/test_server.py): a reply
-/// streams, the inspector shows the server's alternatives and says what it cannot supply, Esc stops a
-/// reply, and a server killed mid-reply leaves the REPL running with the partial reply kept.
+/// streams, the inspector shows the server's alternatives and says what it cannot supply, /backend
+/// switches to the in-process model and back, Esc stops a reply, and a server killed mid-reply leaves
+/// the REPL running with the partial reply kept.
 final class RemoteREPLTests: XCTestCase {
     func testChatOverARemoteServer() throws {
         let binary = try TmuxPane.binary()
@@ -40,6 +41,18 @@ final class RemoteREPLTests: XCTestCase {
         XCTAssertFalse(panel.contains("ignored by this server"), panel)
         try pane.send("Escape")
         _ = try pane.waitFor("the sampling panel to close", timeout: 10) { !$0.contains("Sampling — applies") }
+
+        // /backend local loads the default model in-process, /backend URL goes back to the server; each
+        // time the REPL says what it now drives, in the message line and in /show. (The server's /show
+        // line is awaited only after the in-process one has been seen, so the earlier is not mistaken for it.)
+        try pane.type("/backend local")
+        _ = try pane.waitFor("the in-process model", timeout: 60) { $0.contains("smollm2-135m-instruct (llama) ready, chat mode — in-process") }
+        try pane.type("/show")
+        try pane.waitFor("backend in-process · llama")
+        try pane.type("/backend \(server.url)")
+        _ = try pane.waitFor("the server again", timeout: 30) { $0.contains("smollm2-135m-instruct.gguf (llama.cpp server) ready, chat mode") }
+        try pane.type("/show")
+        try pane.waitFor("backend llama.cpp server at \(server.url)")
 
         // Esc stops a long reply by closing the stream. In completion mode the server continues the
         // transcript as text (/v1/completions), and greedy counting runs for hundreds of tokens.
