@@ -78,7 +78,9 @@ final class RemoteREPLTests: XCTestCase {
     }
 
     /// On a vLLM server (a recording: none runs here) the sampling panel marks the settings vLLM
-    /// does not take — the penalty window and the sampler order — as /show does.
+    /// does not take — the penalty window and the sampler order — as /show does. The recording answers
+    /// the completion only with its bearer token (scripts/make_remote_recordings.py), so the reply
+    /// arriving shows --api-key reached the server; the conversation /save writes does not hold the key.
     func testTheSamplingPanelMarksWhatTheServerIgnores() throws {
         let binary = try TmuxPane.binary()
         let server = try ScriptServer(script: "replay_server.py", timeout: 30)
@@ -86,7 +88,10 @@ final class RemoteREPLTests: XCTestCase {
         let pane = TmuxPane(name: "remote-f2")
         try pane.start(width: 130, height: 40)
         defer { pane.stop() }
-        try pane.type("'\(binary)' chat --backend \(server.url)/vllm-score")
+        let key = "sk-palmtop-recorded-key"
+        let saved = NSTemporaryDirectory() + "palmtop-remote-save-\(getpid()).json"
+        defer { try? FileManager.default.removeItem(atPath: saved) }
+        try pane.type("'\(binary)' chat --backend \(server.url)/vllm-generate --api-key \(key)")
         _ = try pane.waitFor("the REPL on the recorded server", timeout: 30) { $0.contains("F1 help") && $0.contains("vLLM") }
         try pane.send("F2")
         let panel = try pane.waitFor("the sampling panel", timeout: 10) { $0.contains("Sampling — applies") && $0.contains("order ") }
@@ -98,6 +103,18 @@ final class RemoteREPLTests: XCTestCase {
         XCTAssertEqual(rows.filter { $0.contains("(ignored by this server)") }.count, 2, panel)
         try pane.send("Escape")
         _ = try pane.waitFor("the sampling panel to close", timeout: 10) { !$0.contains("Sampling — applies") }
+
+        // The recorded completion: the transcript as text, vLLM's repetition_penalty at 1.5, and the key.
+        try pane.type("/mode complete")
+        try pane.type("/set repeat_penalty 1.5")
+        try pane.type("The capital of France is")
+        let reply = try pane.waitFor("the recorded reply", timeout: 30) { ($0.contains("Paris.") && $0.contains("tok/s")) || $0.contains("refused") }
+        XCTAssertFalse(reply.contains("refused"), "the server refused the request (the key did not reach it?):\n\(reply)")
+        try pane.type("/save \(saved)")
+        try pane.waitFor("turns to /")
+        let file = try String(contentsOfFile: saved, encoding: .utf8)
+        XCTAssertTrue(file.contains(" Paris"), "the reply is in the file:\n\(file)")
+        XCTAssertFalse(file.contains(key), "the API key is never saved:\n\(file)")
         try pane.send("C-d")
         try pane.waitForShell()
     }
