@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes Tests/Fixtures/remote/*.json: server exchanges replayed by scripts/replay_server.py for the
 remote-backend tests, in the response shapes vLLM, llama-cpp-python's server and SGLang document
-(none of them runs on this machine), plus error bodies and misbehaving streams. Token ids are made up.
+(none of them runs on this machine), plus error bodies and misbehaving streams, and completion streams whose
+requests are checked for each server's sampling key names and the bearer token. Token ids are made up.
 
 Usage: scripts/make_remote_recordings.py [OUT_DIR]
 """
@@ -100,6 +101,23 @@ def chunk(text, logprob, tops, finish=None):
                                     "logprobs": {"tokens": [text], "token_logprobs": [logprob], "top_logprobs": [tops], "text_offset": [-1]}}]})
 
 
+# The bearer token the key-checking exchanges expect (a made-up test key).
+RECORDED_KEY = "sk-palmtop-recorded-key"
+
+
+def vllm_chunk(text, token_id, logprob, tops, finish=None):
+    """A vLLM /v1/completions stream chunk with `return_token_ids`: the legacy logprob arrays and the ids."""
+    o = json.loads(chunk(text, logprob, tops, finish))
+    o["choices"][0]["token_ids"] = [token_id]
+    return json.dumps(o)
+
+
+def generation_stream(chunks):
+    usage = json.dumps({"id": "1", "object": "text_completion", "created": 1, "model": "m", "choices": [],
+                        "usage": {"prompt_tokens": 6, "completion_tokens": len(chunks), "total_tokens": 6 + len(chunks)}})
+    return chunks + [usage, "[DONE]"]
+
+
 def main():
     w("vllm-score", "vLLM's /tokenize and /v1/completions with prompt_logprobs (one entry per prompt position keyed by token id, the first null). Scores: ' Paris' -0.25, ' Lyon' -4.5.", [
         models("vllm", {"max_model_len": 2048}),
@@ -110,6 +128,29 @@ def main():
         {"path": "/v1/completions", "body": vllm_prompt_logprobs(LYON)},
     ])
     w("vllm-bigbench-choice", BIGBENCH_NOTE, bigbench_choice())
+    # The request check names the sampling keys: a null expects the key absent, so each recording
+    # fails a client that sends the other server's name for the repetition penalty. 1.5, not 1.3: the
+    # setting is a Float, and 1.3 reaches the wire as 1.2999999523162842, which an exact check refuses.
+    w("vllm-generate", "A vLLM completion stream for `generate -p 'The capital of France is' --repeat-penalty 1.5` (or the REPL in "
+      "completion mode with repeat_penalty 1.5): the request must carry vLLM's `repetition_penalty` and no `repeat_penalty`, and "
+      "the bearer token " + RECORDED_KEY + " (the key must reach the server).", [
+        models("vllm", {"max_model_len": 2048}),
+        {"path": "/v1/completions", "headers": {"Authorization": "Bearer " + RECORDED_KEY},
+         "request": {"prompt": "The capital of France is", "stream": True, "repetition_penalty": 1.5, "repeat_penalty": None},
+         "sse": generation_stream([vllm_chunk(" Paris", 7042, -0.26, {" Paris": -0.26, " the": -2.76}),
+                                   vllm_chunk(".", 30, -0.4, {".": -0.4, ",": -1.55}),
+                                   vllm_chunk("\n", 198, -0.95, {"\n": -0.95, " The": -2.33}, "length")])},
+    ])
+    w("llamacpp-generate", "A llama.cpp server completion stream for `generate -p 'The capital of France is' --repeat-penalty 1.5`: "
+      "the request must carry llama.cpp's `repeat_penalty` and no `repetition_penalty` (the live server silently ignores "
+      "a key it does not know, so only a recording can tell which name is sent).", [
+        models("llamacpp"),
+        {"path": "/v1/completions",
+         "request": {"prompt": "The capital of France is", "stream": True, "repeat_penalty": 1.5, "repetition_penalty": None},
+         "sse": generation_stream([chunk(" Paris", -0.26, {" Paris": -0.26, " the": -2.76}),
+                                   chunk(".", -0.4, {".": -0.4, ",": -1.55}),
+                                   chunk("\n", -0.95, {"\n": -0.95, " The": -2.33}, "length")])},
+    ])
     pieces = ["<s>", "The", " capital", " of", " France", " is"]
     w("llama-cpp-python-echo", "llama-cpp-python's legacy completions shape for echo=true with logprobs (prompt positions first, the first null, then the one generated token). Scores: ' Paris' -0.25, ' Lyon' -4.5.", [
         models("me"),

@@ -9,7 +9,9 @@ Each recording NAME.json is served under http://127.0.0.1:PORT/NAME: a list of e
 {"path", "status", "body"} (or "sse": [data lines] for a stream, "sse_raw": text sent as it is,
 "cut_after": bytes then close, "close": true for no answer at all, "hang": true), answered in order for requests to matching paths.
 An exchange with "request": {key: value} answers only a request whose JSON body has those values (else
-status 400 naming the first that differs), so a recording also checks what the client sends.
+status 400 naming the first that differs; a null value expects the key absent), so a recording also
+checks what the client sends. An exchange with "headers": {name: value} answers only a request with
+those header values (else status 401, naming the header but never echoing what was sent: it may be a key).
 A request for /v1/models starts the recording over. Prints "ready PORT" when listening.
 """
 import json
@@ -70,6 +72,11 @@ class Handler(BaseHTTPRequestHandler):
         if ex is None:
             self.send_json(404, {"error": {"message": f"recording {name} has no more exchanges for {path}"}})
             return
+        # Headers first, as a server checks its key before it reads the body.
+        for header, value in (ex.get("headers") or {}).items():
+            if self.headers.get(header) != value:
+                self.send_json(401, {"error": {"message": f"recording {name}: the {header} header is missing or not the recorded one"}})
+                return
         mismatch = request_mismatch(ex.get("request"), sent)
         if mismatch:
             self.send_json(400, {"error": {"message": f"recording {name}: {mismatch}"}})

@@ -39,11 +39,14 @@ final class BigBenchCLITests: XCTestCase {
 
     func testEvalJSONLinesAndSummary() throws {
         try requireInstalled()
-        let r = try CLIRun.run(["eval", "bigbench:novel_concepts", "--shots", "1", "--limit", "2", "--json", "-m", "smollm2-135m-instruct"])
+        // Four queries, not fewer: SmolLM2 gets only the fourth right, and a run scoring 0 everywhere
+        // could not tell the summary's 0–100 scale from the items' 0–1 one.
+        let r = try CLIRun.run(["eval", "bigbench:novel_concepts", "--shots", "1", "--limit", "4", "--json", "-m", "smollm2-135m-instruct"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
-        XCTAssertEqual(lines.count, 3)
-        for item in lines.prefix(2) {
+        XCTAssertEqual(lines.count, 5)
+        guard lines.count == 5 else { return }
+        for item in lines.prefix(4) {
             let choices = item["choices"] as! [String], logprobs = item["logprobs"] as! [Double]
             XCTAssertEqual(choices.count, logprobs.count)
             XCTAssertTrue(choices.contains(item["prediction"] as! String))
@@ -51,12 +54,21 @@ final class BigBenchCLITests: XCTestCase {
             XCTAssertNotNil(item["targets"] as? [String])
             XCTAssertNotNil(item["score"] as? Double)
         }
-        let summary = lines[2]
+        let summary = lines[4]
         XCTAssertEqual(summary["task"] as? String, "novel_concepts")
         XCTAssertEqual(summary["shots"] as? Int, 1)
-        XCTAssertEqual(summary["items"] as? Int, 2)
+        XCTAssertEqual(summary["items"] as? Int, 4)
         XCTAssertEqual(summary["metric"] as? String, "multiple_choice_grade")
         XCTAssertNotNil(summary["chance"] as? Double)
+        // An item's score is on BIG-bench's 0–1 scale; the summary's is their mean on the 0–100 scale
+        // BIG-bench reports multiple_choice_grade on (a renormalized metric: PalmtopBigBench/Runner.swift),
+        // and the same figure is in `scores` under the metric's name.
+        let itemScores = lines.prefix(4).compactMap { $0["score"] as? Double }
+        XCTAssertEqual(itemScores.count, 4)
+        XCTAssertTrue(itemScores.allSatisfy { (0...1).contains($0) }, "\(itemScores)")
+        let score = try XCTUnwrap(summary["score"] as? Double, "\(summary)")
+        XCTAssertEqual(score, itemScores.reduce(0, +) / Double(itemScores.count) * 100, accuracy: 1e-9)
+        XCTAssertEqual((summary["scores"] as? [String: Double])?["multiple_choice_grade"] ?? -1, score, accuracy: 1e-9)
         XCTAssertEqual((summary["not_computed"] as? [String: String])?["expected_calibration_error"], "not implemented in Palmtop")
     }
 

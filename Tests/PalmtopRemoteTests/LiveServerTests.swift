@@ -106,7 +106,17 @@ final class LiveServerTests: XCTestCase {
         XCTAssertEqual(lines.count, 4, r.stdout)
         for item in lines.dropLast() {
             XCTAssertEqual((item["prompt"] as? String)?.components(separatedBy: "\nA: ").count, 4, "two shots and the query")
-            XCTAssertNotNil((item["output"] as? [String: Any])?["raw"] as? String, "\(item)")
+            let output = item["output"] as? [String: Any]
+            let raw = try XCTUnwrap(output?["raw"] as? String, "\(item)")
+            // The task sets neither output_regex nor stop_string, so BIG-bench's default regex applies to
+            // the reply cut to 256 characters: its first run without . ? ! ; or a newline. That text is
+            // the prediction, and exact_str_match scores it against the targets as it is.
+            let kept = String(String.UnicodeScalarView(raw.unicodeScalars.prefix(256)))
+            let expected = kept.range(of: #"[^.?!;\n]+"#, options: .regularExpression).map { String(kept[$0]) } ?? ""
+            let postprocessed = try XCTUnwrap(output?["postprocessed"] as? String, "\(item)")
+            XCTAssertEqual(postprocessed, expected, "raw \(raw.debugDescription)")
+            XCTAssertEqual(item["prediction"] as? String, postprocessed)
+            XCTAssertEqual(item["score"] as? Double, (item["targets"] as? [String] ?? []).contains(postprocessed) ? 1 : 0, "\(item)")
         }
         let summary = lines.last ?? [:]
         XCTAssertEqual(summary["items"] as? Int, 3)

@@ -90,6 +90,60 @@ final class RecordedServerTests: XCTestCase {
         XCTAssertEqual(lines[3]["stop_reason"] as? String, "max_tokens")
     }
 
+    /// The repetition penalty goes out under each server's own name: vLLM's `repetition_penalty`,
+    /// llama.cpp's `repeat_penalty`, never the other one too (each recording expects its name at 1.5 and
+    /// the other key absent, and answers 400 otherwise; a server ignores a key it does not know, so only
+    /// a recording catches the wrong name). The vLLM exchange also checks the bearer token.
+    func testTheRepetitionPenaltyGoesOutUnderEachServersName() throws {
+        let key = "sk-palmtop-recorded-key"
+        for recording in ["vllm-generate", "llamacpp-generate"] {
+            let args = ["generate", "--backend", try url(recording), "--api-key", key, "-p", "The capital of France is",
+                        "--max-tokens", "3", "--format", "jsonl"]
+            let r = try CLIRun.run(args + ["--repeat-penalty", "1.5"])
+            XCTAssertEqual(r.status, 0, "\(recording): \(r.stderr)")
+            let lines = r.stdout.split(separator: "\n").map { json(String($0)) }
+            XCTAssertEqual(lines.last?["text"] as? String, " Paris.\n", "\(recording): \(r.stdout)")
+            if recording == "vllm-generate" { XCTAssertEqual(lines.first?["token"] as? Int, 7042, "vLLM's return_token_ids") }
+            // The same request at the default penalty is refused: the recording's check is live.
+            let other = try CLIRun.run(args)
+            XCTAssertEqual(other.status, 1, "\(recording): \(other.stderr)")
+            XCTAssertTrue(other.stderr.contains("penalty is 1, expected 1.5"), "\(recording): \(other.stderr)")
+        }
+    }
+
+    /// The key reaches the server: the recorded vLLM exchange answers only a request with its bearer
+    /// token, from --api-key or OPENAI_API_KEY, and refuses one without (401, which says what to check).
+    func testTheAPIKeyReachesTheServer() throws {
+        let key = "sk-palmtop-recorded-key"
+        let args = ["generate", "--backend", try url("vllm-generate"), "-p", "The capital of France is", "--repeat-penalty", "1.5",
+                    "--max-tokens", "3", "--format", "jsonl"]
+        let flag = try CLIRun.run(args + ["--api-key", key])
+        XCTAssertEqual(flag.status, 0, flag.stderr)
+        let env = try CLIRun.run(args, environment: ["OPENAI_API_KEY": key])
+        XCTAssertEqual(env.status, 0, env.stderr)
+        let none = try CLIRun.run(args, environment: ["OPENAI_API_KEY": ""])
+        XCTAssertEqual(none.status, 1, none.stderr)
+        XCTAssertTrue(none.stderr.contains("HTTP 401, check --api-key"), none.stderr)
+        let wrong = try CLIRun.run(args + ["--api-key", "sk-wrong"])
+        XCTAssertEqual(wrong.status, 1, wrong.stderr)
+        XCTAssertFalse(wrong.stderr.contains("sk-wrong"), "the key is not printed, not even a wrong one: \(wrong.stderr)")
+    }
+
+    /// PALMTOP_BACKEND picks the server when --backend is not given (the recorded ids are not what any
+    /// local tokenizer gives for the text), and `--backend local` overrides it.
+    func testPALMTOP_BACKENDPicksTheServer() throws {
+        let environment = ["PALMTOP_BACKEND": try url("vllm-score")]
+        let remote = try CLIRun.run(["tokenize", "--json", "The capital of France is"], environment: environment)
+        XCTAssertEqual(remote.status, 0, remote.stderr)
+        XCTAssertEqual(remote.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[1,504,3575,282,4649,314]")
+        let local = try CLIRun.run(["tokenize", "-m", "smollm2-135m-instruct", "--json", "The capital of France is", "--backend", "local"],
+                                   environment: environment)
+        let plain = try CLIRun.run(["tokenize", "-m", "smollm2-135m-instruct", "--json", "The capital of France is"])
+        XCTAssertEqual(local.status, 0, local.stderr)
+        XCTAssertEqual(local.stdout, plain.stdout)
+        XCTAssertNotEqual(local.stdout, remote.stdout)
+    }
+
     func testAnIdempotentRequestIsRetriedAfterA503() throws {
         let r = try CLIRun.run(["tokenize", "--backend", try url("retry-succeeds"), "--json", "x"])
         XCTAssertEqual(r.status, 0, r.stderr)

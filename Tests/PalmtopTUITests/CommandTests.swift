@@ -108,5 +108,12 @@ final class CommandTests: XCTestCase {
                        .chat([ChatMessage(role: .user, content: "question 2"), ChatMessage(role: .assistant, content: ""),
                               ChatMessage(role: .user, content: "last")]))
         XCTAssertEqual(c.prompt(before: c.turns.count, mode: .complete), .text("question 2last"))
+        // What the in-process backend renders for those turns (LocalBackend applies the model's template
+        // with its default system prompt): SmolLM2's system turn comes back ahead of what is left, and
+        // the empty reply stays a turn of its own.
+        guard case .chat(let messages) = c.prompt(before: c.turns.count, mode: .chat) else { return XCTFail("not a chat prompt") }
+        XCTAssertEqual(ChatTemplate.chatML.render(messages, defaultSystem: ChatTemplate.chatML.defaultSystemPrompt),
+                       "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
+                       + "<|im_start|>user\nquestion 2<|im_end|>\n<|im_start|>assistant\n<|im_end|>\n<|im_start|>user\nlast<|im_end|>\n<|im_start|>assistant\n")
     }
 }

@@ -76,4 +76,45 @@ final class LibraryTests: XCTestCase {
         XCTAssertTrue(app.handle(.escape).contains(.handled))
         XCTAssertNotNil(screen(app).find("Prompt library"))
     }
+
+    /// `l` on an ordinary library prompt (BigBenchLibraryTests covers it on a BIG-bench task): with
+    /// exemplar 1 switched off, the dev set runs with the other three on, then once without each of
+    /// them; each exemplar's row shows its effect in accuracy points (score with it − without it) and
+    /// the switched-off one "off". The figures are checked against the same runs made here through the
+    /// library's Evaluator on the same model, in the order the editor runs them.
+    func testLeaveOneOutOnALibraryPrompt() throws {
+        let model = try TestSupport.model("smollm2-135m-instruct")
+        let app = ChatApp(model: model, options: ChatOptions(contextLimit: 1024, threads: 2))
+        _ = app.handle(.function(4))
+        for c in "senti" { _ = app.handle(.char(c)) }
+        _ = app.handle(.enter)
+        XCTAssertNotNil(screen(app).find("sentiment — exemplar editor"), screen(app).text)
+        _ = app.handle(.char(" "))
+        _ = app.handle(.char("l"))
+        XCTAssertTrue(app.waitUntilIdle(timeout: 300))
+        let canvas = screen(app)
+
+        var prompt = try PromptFile.load(nameOrPath: directory + "/sentiment.yaml")
+        prompt.exemplars[0].enabled = false
+        let items = try prompt.loadDevSet()
+        XCTAssertEqual(items.count, 4)
+        let backend = LocalBackend(model: model, contextLimit: 1024)
+        func accuracy(_ p: PromptFile) throws -> (correct: Int, percent: Double) {
+            let s = try Evaluator(prompt: p, backend: backend).run(items: items)
+            return (s.correct, Double(s.correct) / Double(s.total) * 100)
+        }
+        let baseline = try accuracy(prompt)
+        XCTAssertNotNil(canvas.find(String(format: "leave-one-out: %d/4 correct (%.1f%%) with all on", baseline.correct, baseline.percent)),
+                        canvas.text)
+        XCTAssertNotNil(canvas.find("[ ]    off  1."), canvas.text)
+        let variants = ExemplarAblation.variants(of: prompt)
+        XCTAssertEqual(variants.map(\.left), [3, 2, 1], "the switched-on exemplars, last first")
+        for (left, variant) in variants {
+            let effect = baseline.percent - (try accuracy(variant)).percent
+            let column = abs(effect) < 0.05 ? "±0.0" : (effect > 0 ? "+" : "−") + String(format: "%.1f", abs(effect))
+            let row = try XCTUnwrap(canvas.find("  \(left + 1). "), canvas.text).row
+            XCTAssertTrue(canvas.line(row).contains("[x] " + String(repeating: " ", count: max(6 - column.count, 0)) + column + "  \(left + 1). "),
+                          "exemplar \(left + 1), effect \(effect): \(canvas.line(row))")
+        }
+    }
 }

@@ -3,8 +3,9 @@ import Foundation
 import PalmtopTestSupport
 
 /// The REPL driven through tmux against a real llama.cpp server (scripts/test_server.py): a reply
-/// streams, the inspector shows the server's alternatives and says what it cannot supply, Esc stops a
-/// reply, and a server killed mid-reply leaves the REPL running with the partial reply kept.
+/// streams, the inspector shows the server's alternatives and says what it cannot supply, /backend
+/// switches to the in-process model and back, Esc stops a reply, and a server killed mid-reply leaves
+/// the REPL running with the partial reply kept.
 final class RemoteREPLTests: XCTestCase {
     func testChatOverARemoteServer() throws {
         let binary = try TmuxPane.binary()
@@ -24,6 +25,14 @@ final class RemoteREPLTests: XCTestCase {
         let inspector = try pane.waitFor("the inspector", timeout: 10) { $0.contains("Token inspector") && $0.contains("post p") }
         XCTAssertTrue(inspector.contains("not available from this server"), inspector)
         XCTAssertTrue(inspector.contains("post p n/a"), inspector)
+        // The server sent its top log-probabilities, so the inspector lists them: an alternative's row is
+        // its quoted text, a bar and its probability ("0.812") at the row's end. A reply without them
+        // would show the "alternatives: not available" line instead (the footer's "not available from
+        // this server" above is about the post-sampler column, which no server has).
+        XCTAssertFalse(inspector.contains("alternatives: not available"), inspector)
+        let alternativeRow = #"^\s*•?\s*".*\s[01]\.\d{3}\s*$"#
+        XCTAssertTrue(inspector.split(separator: "\n").contains { $0.range(of: alternativeRow, options: .regularExpression) != nil },
+                      "no alternative with its probability:\n\(inspector)")
         try pane.send("Escape")
         _ = try pane.waitFor("the inspector to close", timeout: 10) { !$0.contains("Token inspector") }
         // llama.cpp's server takes every sampler setting, so the panel marks none.
@@ -32,6 +41,18 @@ final class RemoteREPLTests: XCTestCase {
         XCTAssertFalse(panel.contains("ignored by this server"), panel)
         try pane.send("Escape")
         _ = try pane.waitFor("the sampling panel to close", timeout: 10) { !$0.contains("Sampling — applies") }
+
+        // /backend local loads the default model in-process, /backend URL goes back to the server; each
+        // time the REPL says what it now drives, in the message line and in /show. (The server's /show
+        // line is awaited only after the in-process one has been seen, so the earlier is not mistaken for it.)
+        try pane.type("/backend local")
+        _ = try pane.waitFor("the in-process model", timeout: 60) { $0.contains("smollm2-135m-instruct (llama) ready, chat mode — in-process") }
+        try pane.type("/show")
+        try pane.waitFor("backend in-process · llama")
+        try pane.type("/backend \(server.url)")
+        _ = try pane.waitFor("the server again", timeout: 30) { $0.contains("smollm2-135m-instruct.gguf (llama.cpp server) ready, chat mode") }
+        try pane.type("/show")
+        try pane.waitFor("backend llama.cpp server at \(server.url)")
 
         // Esc stops a long reply by closing the stream. In completion mode the server continues the
         // transcript as text (/v1/completions), and greedy counting runs for hundreds of tokens.
@@ -57,7 +78,9 @@ final class RemoteREPLTests: XCTestCase {
     }
 
     /// On a vLLM server (a recording: none runs here) the sampling panel marks the settings vLLM
-    /// does not take — the penalty window and the sampler order — as /show does.
+    /// does not take — the penalty window and the sampler order — as /show does. The recording answers
+    /// the completion only with its bearer token (scripts/make_remote_recordings.py), so the reply
+    /// arriving shows --api-key reached the server; the conversation /save writes does not hold the key.
     func testTheSamplingPanelMarksWhatTheServerIgnores() throws {
         let binary = try TmuxPane.binary()
         let server = try ScriptServer(script: "replay_server.py", timeout: 30)
@@ -65,7 +88,10 @@ final class RemoteREPLTests: XCTestCase {
         let pane = TmuxPane(name: "remote-f2")
         try pane.start(width: 130, height: 40)
         defer { pane.stop() }
-        try pane.type("'\(binary)' chat --backend \(server.url)/vllm-score")
+        let key = "sk-palmtop-recorded-key"
+        let saved = NSTemporaryDirectory() + "palmtop-remote-save-\(getpid()).json"
+        defer { try? FileManager.default.removeItem(atPath: saved) }
+        try pane.type("'\(binary)' chat --backend \(server.url)/vllm-generate --api-key \(key)")
         _ = try pane.waitFor("the REPL on the recorded server", timeout: 30) { $0.contains("F1 help") && $0.contains("vLLM") }
         try pane.send("F2")
         let panel = try pane.waitFor("the sampling panel", timeout: 10) { $0.contains("Sampling — applies") && $0.contains("order ") }
@@ -77,6 +103,18 @@ final class RemoteREPLTests: XCTestCase {
         XCTAssertEqual(rows.filter { $0.contains("(ignored by this server)") }.count, 2, panel)
         try pane.send("Escape")
         _ = try pane.waitFor("the sampling panel to close", timeout: 10) { !$0.contains("Sampling — applies") }
+
+        // The recorded completion: the transcript as text, vLLM's repetition_penalty at 1.5, and the key.
+        try pane.type("/mode complete")
+        try pane.type("/set repeat_penalty 1.5")
+        try pane.type("The capital of France is")
+        let reply = try pane.waitFor("the recorded reply", timeout: 30) { ($0.contains("Paris.") && $0.contains("tok/s")) || $0.contains("refused") }
+        XCTAssertFalse(reply.contains("refused"), "the server refused the request (the key did not reach it?):\n\(reply)")
+        try pane.type("/save \(saved)")
+        try pane.waitFor("turns to /")
+        let file = try String(contentsOfFile: saved, encoding: .utf8)
+        XCTAssertTrue(file.contains(" Paris"), "the reply is in the file:\n\(file)")
+        XCTAssertFalse(file.contains(key), "the API key is never saved:\n\(file)")
         try pane.send("C-d")
         try pane.waitForShell()
     }
