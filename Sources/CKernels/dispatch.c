@@ -1,6 +1,7 @@
 // Kernel path selection and activation splitting, shared by every kernel.
 #include "ckernels.h"
 #include "internal.h"
+#include <stdlib.h>
 #include <string.h>
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
@@ -56,6 +57,28 @@ pk_path pk_set_path(pk_path path) {
         g_path = rank(path) > rank(best) ? best : path;
     return g_path;
 }
+
+// -1 until the first call decides (PALMTOP_BF16_DOT, else the CPU's vendor).
+static int g_bf16_dot = -1;
+
+int pk_prefill_bf16_dot(void) {
+    if (pk_current_path() != PK_PATH_AVX512BF16) return 0;
+    if (g_bf16_dot < 0) {
+        const char *forced = getenv("PALMTOP_BF16_DOT");
+        if (forced && (strcmp(forced, "on") == 0 || strcmp(forced, "off") == 0)) g_bf16_dot = strcmp(forced, "on") == 0;
+        else {
+#if defined(__x86_64__)
+            __builtin_cpu_init();
+            g_bf16_dot = !__builtin_cpu_is("intel");
+#else
+            g_bf16_dot = 1;
+#endif
+        }
+    }
+    return g_bf16_dot;
+}
+
+void pk_set_prefill_bf16_dot(int on) { g_bf16_dot = on != 0; }
 
 static const char *const names[] = {"portable", "avx2", "avx512bf16", "neon", "neonbf16"};
 

@@ -82,6 +82,10 @@ static inline __mmask16 tail_mask(int64_t remaining) {
 #define MATMUL_AVX2_MIN_TOKENS 6
 void matmul_avx2(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
                  int64_t cols);
+/// The AVX-512 f32 prefill GEMM (matmul_avx512.c), the same contract, for AVX-512 CPUs whose bf16 dot
+/// products are slow (pk_prefill_bf16_dot); from the same token count on.
+void matmul_avx512(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
+                   int64_t cols);
 /// pk_attend on AVX2 + FMA (attention_avx2.c), with the public contract.
 void attend_avx2(const float *q, int64_t qstride, int64_t tokens, int64_t heads, int64_t dim, const pk_kv_segment *seg,
                  const int64_t *counts, int64_t ks, int64_t vs, float scale, float *scores, float *out, int64_t ostride,

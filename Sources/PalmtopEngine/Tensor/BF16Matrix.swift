@@ -126,7 +126,8 @@ package struct MatrixOps {
         // The last rows go out one register tile (12 rows on AVX512-BF16, a 16-row panel on AVX2) at a
         // time, so whichever thread finishes first waits for at most a tile, not a whole chunk, at the
         // region's end; a tile of the path's own height leaves no panel partly empty.
-        let chunkRows = 48, tileRows = Int(pk_matmul_tile_rows()), threads = pool.threadCount
+        // Chunks are whole tiles: 48 rows is four of 12 rows, three of 16, two 32-row panels take 64.
+        let tileRows = Int(pk_matmul_tile_rows()), chunkRows = (48 + tileRows - 1) / tileRows * tileRows, threads = pool.threadCount
         var chunks: [(job: Int, rows: Range<Int>)] = []
         for (i, job) in jobs.enumerated() {
             let coarse = i == jobs.count - 1 ? max(0, job.w.rows - threads * chunkRows) : job.w.rows
