@@ -21,6 +21,10 @@ struct Palmtop: ParsableCommand {
             if let name = ProcessInfo.processInfo.environment["PALMTOP_KERNELS"], !name.isEmpty {
                 try KernelChoice.apply(name, from: "PALMTOP_KERNELS")
             }
+            // Read by the kernels themselves; a misspelt value would silently mean the CPU's default.
+            if let dot = ProcessInfo.processInfo.environment["PALMTOP_BF16_DOT"], !["on", "off", ""].contains(dot) {
+                throw ValidationError("PALMTOP_BF16_DOT: '\(dot)' is neither on nor off")
+            }
             try command.run()
         } catch {
             guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
