@@ -61,7 +61,7 @@ pk_path pk_set_path(pk_path path) {
 // -1 until the first call decides (PALMTOP_BF16_DOT, else the CPU's vendor).
 static int g_bf16_dot = -1;
 
-int pk_prefill_bf16_dot(void) {
+int pk_bf16_dot(void) {
     if (pk_current_path() != PK_PATH_AVX512BF16) return 0;
     if (g_bf16_dot < 0) {
         const char *forced = getenv("PALMTOP_BF16_DOT");
@@ -78,7 +78,7 @@ int pk_prefill_bf16_dot(void) {
     return g_bf16_dot;
 }
 
-void pk_set_prefill_bf16_dot(int on) { g_bf16_dot = on != 0; }
+void pk_set_bf16_dot(int on) { g_bf16_dot = on != 0; }
 
 static const char *const names[] = {"portable", "avx2", "avx512bf16", "neon", "neonbf16"};
 

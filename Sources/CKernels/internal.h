@@ -82,8 +82,10 @@ static inline __mmask16 tail_mask(int64_t remaining) {
 #define MATMUL_AVX2_MIN_TOKENS 6
 void matmul_avx2(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
                  int64_t cols);
+/// Widens rows r..r+nr of w, columns k0..k0+kc, to a [k][width] f32 panel, zero past nr (matmul_avx2.c).
+void pack_panel_f32(const uint16_t *w, int64_t cols, int64_t r, int nr, int64_t k0, int64_t kc, float *panel, int width);
 /// The AVX-512 f32 prefill GEMM (matmul_avx512.c), the same contract, for AVX-512 CPUs whose bf16 dot
-/// products are slow (pk_prefill_bf16_dot); from the same token count on.
+/// products are slow (pk_bf16_dot); from the same token count on.
 void matmul_avx512(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
                    int64_t cols);
 /// pk_attend on AVX2 + FMA (attention_avx2.c), with the public contract.

@@ -177,7 +177,7 @@ static void matmul_avx512bf16(const uint16_t *w, const uint16_t *xh, const uint1
 
 int64_t pk_matmul_tile_rows(void) {
     switch (pk_current_path()) {
-    case PK_PATH_AVX512BF16: return pk_prefill_bf16_dot() ? TILE_ROWS : 32;  // matmul_avx512.c's panels
+    case PK_PATH_AVX512BF16: return pk_bf16_dot() ? TILE_ROWS : 32;  // matmul_avx512.c's panels
     case PK_PATH_AVX2:
     case PK_PATH_NEON: return 16;  // panels of 16 rows (matmul_avx2.c, matmul_neon.c)
     case PK_PATH_NEON_BF16: return 8;
@@ -201,7 +201,7 @@ int64_t pk_matmul_invariant_tokens(void) {
 void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, int64_t cols, int64_t group_begin,
                   int64_t group_end) {
 #if defined(__x86_64__)
-    if (pk_prefill_bf16_dot()) pack_avx512bf16(x, hi, lo, tokens, cols, group_begin, group_end);
+    if (pk_bf16_dot()) pack_avx512bf16(x, hi, lo, tokens, cols, group_begin, group_end);
 #elif defined(__aarch64__) && defined(PK_NEON_BF16)
     if (pk_current_path() == PK_PATH_NEON_BF16) pack_neonbf16(x, hi, lo, tokens, cols, group_begin, group_end);
 #endif
@@ -211,11 +211,11 @@ void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, cons
                     float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens, int64_t cols) {
     pk_path path = pk_current_path();
 #if defined(__x86_64__)
-    if (path == PK_PATH_AVX512BF16 && cols % 2 == 0 && pk_prefill_bf16_dot()) {
+    if (path == PK_PATH_AVX512BF16 && cols % 2 == 0 && pk_bf16_dot()) {
         matmul_avx512bf16(w, xhi, xlo, y, ldy, r0, r1, tokens, cols);
         return;
     }
-    if (path == PK_PATH_AVX512BF16 && !pk_prefill_bf16_dot() && tokens >= MATMUL_AVX2_MIN_TOKENS) {
+    if (path == PK_PATH_AVX512BF16 && !pk_bf16_dot() && tokens >= MATMUL_AVX2_MIN_TOKENS) {
         matmul_avx512(w, x, y, ldy, r0, r1, tokens, cols);
         return;
     }

@@ -36,11 +36,12 @@ static inline void transpose8(__m256 r[8]) {
     }
 }
 
-// panel[k*NR + i] = w[(r + i)*cols + k0 + k] as f32 for i < nr and k < kc; rows past nr are zero so
-// the microkernel never needs a row mask inside its loop.
+// panel[k*width + i] = w[(r + i)*cols + k0 + k] as f32 for i < nr and k < kc; rows from nr to width are
+// zero so the microkernels never need a row mask inside their loops. Shared with matmul_avx512.c,
+// whose panels are 32 rows wide (width is a multiple of 8).
 __attribute__((target("avx2,fma")))
-static void pack_panel(const uint16_t *w, int64_t cols, int64_t r, int nr, int64_t k0, int64_t kc, float *panel) {
-    for (int i0 = 0; i0 < NR; i0 += 8) {
+void pack_panel_f32(const uint16_t *w, int64_t cols, int64_t r, int nr, int64_t k0, int64_t kc, float *panel, int width) {
+    for (int i0 = 0; i0 < width; i0 += 8) {
         int64_t k = 0;
         if (i0 + 8 <= nr) {
             // Whole 8 × 8 blocks: eight 16-byte loads, widened by shifting into the high half.
@@ -51,11 +52,11 @@ static void pack_panel(const uint16_t *w, int64_t cols, int64_t r, int nr, int64
                     b[i] = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
                 }
                 transpose8(b);
-                for (int j = 0; j < 8; j++) _mm256_storeu_ps(panel + (k + j) * NR + i0, b[j]);
+                for (int j = 0; j < 8; j++) _mm256_storeu_ps(panel + (k + j) * width + i0, b[j]);
             }
         }
         for (; k < kc; k++)
-            for (int i = i0; i < i0 + 8; i++) panel[k * NR + i] = i < nr ? bf16_to_f32(w[(r + i) * cols + k0 + k]) : 0.0f;
+            for (int i = i0; i < i0 + 8; i++) panel[k * width + i] = i < nr ? bf16_to_f32(w[(r + i) * cols + k0 + k]) : 0.0f;
     }
 }
 
@@ -106,7 +107,7 @@ void matmul_avx2(const uint16_t *w, const float *x, float *y, int64_t ldy, int64
         int nr = r1 - r < NR ? (int)(r1 - r) : NR;
         for (int64_t k0 = 0; k0 < cols; k0 += step) {
             int64_t kc = cols - k0 < step ? cols - k0 : step;
-            pack_panel(w, cols, r, nr, k0, kc, panel);
+            pack_panel_f32(w, cols, r, nr, k0, kc, panel, NR);
             int first = k0 == 0;
             int64_t t = 0;
             for (; t + MR <= tokens; t += MR) tile(MR, x + t * cols + k0, cols, panel, kc, y + t * ldy + r, ldy, first, nr);

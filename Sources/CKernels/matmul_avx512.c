@@ -4,7 +4,7 @@
 // GEMM of matmul.c ran at its own ceiling, ~82 GFLOP/s per core, while f32 FMAs on weights widened
 // once per panel can go twice as fast and round nothing. The layout is matmul_avx2.c's, twice as
 // wide: a panel of 32 weight rows × up to KC columns widened to f32 and transposed to [k][32] on the
-// stack, then 12 tokens at a time stream past it, each step loading the panel's column as two zmm
+// stack (matmul_avx2.c's pack_panel_f32), then 12 tokens at a time stream past it, each step loading the panel's column as two zmm
 // vectors, broadcasting x[t][k] for 12 tokens and doing 24 FMAs into 24 accumulators (14 loads per
 // 24 FMAs, so the FMAs, not the loads, set the pace).
 #include "internal.h"
@@ -15,48 +15,6 @@
 #define NR 32   // weight rows per panel: two zmm vectors
 // Columns per panel: 32 KB of f32, within a 48 KB L1 beside the activations streaming past.
 #define KC 256
-
-// In-register transpose of an 8 × 8 block of floats (as in matmul_avx2.c).
-__attribute__((target("avx2,fma"), always_inline))
-static inline void transpose8(__m256 r[8]) {
-    __m256 t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-    }
-}
-
-// panel[k*NR + i] = w[(r + i)*cols + k0 + k] as f32 for i < nr and k < kc; rows past nr are zero so
-// the microkernel never needs a row mask inside its loop.
-__attribute__((target("avx2,fma")))
-static void pack_panel(const uint16_t *w, int64_t cols, int64_t r, int nr, int64_t k0, int64_t kc, float *panel) {
-    for (int i0 = 0; i0 < NR; i0 += 8) {
-        int64_t k = 0;
-        if (i0 + 8 <= nr) {
-            for (; k + 8 <= kc; k += 8) {
-                __m256 b[8];
-                for (int i = 0; i < 8; i++) {
-                    __m128i h = _mm_loadu_si128((const __m128i *)(w + (r + i0 + i) * cols + k0 + k));
-                    b[i] = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-                }
-                transpose8(b);
-                for (int j = 0; j < 8; j++) _mm256_storeu_ps(panel + (k + j) * NR + i0, b[j]);
-            }
-        }
-        for (; k < kc; k++)
-            for (int i = i0; i < i0 + 8; i++) panel[k * NR + i] = i < nr ? bf16_to_f32(w[(r + i) * cols + k0 + k]) : 0.0f;
-    }
-}
 
 // y[t][0..nr) (+)= Σ_k x[t][k] · panel[k][0..nr) for M tokens. Always inlined with constant M so the
 // 2·M accumulators stay in registers; `first` stores instead of adding to the previous panels' sums.
@@ -99,7 +57,7 @@ void matmul_avx512(const uint16_t *w, const float *x, float *y, int64_t ldy, int
         int nr = r1 - r < NR ? (int)(r1 - r) : NR;
         for (int64_t k0 = 0; k0 < cols; k0 += step) {
             int64_t kc = cols - k0 < step ? cols - k0 : step;
-            pack_panel(w, cols, r, nr, k0, kc, panel);
+            pack_panel_f32(w, cols, r, nr, k0, kc, panel, NR);
             int first = k0 == 0;
             int64_t t = 0;
             for (; t + MR <= tokens; t += MR) tile(MR, x + t * cols + k0, cols, panel, kc, y + t * ldy + r, ldy, first, nr);

@@ -145,6 +145,90 @@ static void matvec_tokens_avx2(const uint16_t *w, const float *x, float *y, int6
 #undef PK_ROWS2
 }
 
+
+// ---- AVX-512 f32 FMAs on widened weights, where bf16 dot products are slow (pk_bf16_dot) ----
+//
+// The AVX2 design with zmm registers: four chains of 16 lanes per output over 64 weights per step,
+// chain i holding columns 64s + 16i ... 64s + 16i + 15, then (chain 0) the 16-column steps after the
+// last whole 64; a several-token call walks each row once per group of G chains, each widened weight
+// vector feeding all T tokens, and folds the chains as one token does, so both give the same bits.
+__attribute__((target("avx512f"), always_inline))
+static inline __m512 widen16(const uint16_t *p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
+}
+
+__attribute__((target("avx512f"), always_inline))
+static inline float finish_row_avx512f(__m512 a[4], const uint16_t *row, const float *x, int64_t k, int64_t cols) {
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a[0], a[2]), _mm512_add_ps(a[1], a[3])));
+    for (; k < cols; k++) s += bf16_to_f32(row[k]) * x[k];
+    return s;
+}
+
+__attribute__((target("avx512f")))
+static void matvec_avx512f(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols) {
+    for (int64_t r = r0; r < r1; r++) {
+        const uint16_t *row = w + r * cols;
+        __m512 a[4];
+        for (int i = 0; i < 4; i++) a[i] = _mm512_setzero_ps();
+        int64_t k = 0;
+        for (; k + 64 <= cols; k += 64) {
+            _mm_prefetch((const char *)(row + k) + PREFETCH_AHEAD, _MM_HINT_T0);
+            _mm_prefetch((const char *)(row + k) + PREFETCH_AHEAD + 64, _MM_HINT_T0);
+            for (int i = 0; i < 4; i++) a[i] = _mm512_fmadd_ps(widen16(row + k + 16 * i), _mm512_loadu_ps(x + k + 16 * i), a[i]);
+        }
+        for (; k + 16 <= cols; k += 16) a[0] = _mm512_fmadd_ps(widen16(row + k), _mm512_loadu_ps(x + k), a[0]);
+        y[r] = finish_row_avx512f(a, row, x, k, cols);
+    }
+}
+
+__attribute__((target("avx512f"), always_inline))
+static inline void matvec_row_tokens_avx512f(const uint16_t *row, const float *x, int64_t ldx, float *y, int64_t ldy, const int T,
+                                             const int G, int64_t cols) {
+    __m512 part[PK_MATVEC_MAX_TOKENS][4];
+    const int64_t whole = cols / 64 * 64;
+    for (int i0 = 0; i0 < 4; i0 += G) {
+        __m512 a[4][PK_MATVEC_MAX_TOKENS];
+        for (int g = 0; g < G; g++)
+            for (int t = 0; t < T; t++) a[g][t] = _mm512_setzero_ps();
+        for (int64_t k = 0; k < whole; k += 64) {
+            if (i0 == 0) {
+                _mm_prefetch((const char *)(row + k) + PREFETCH_AHEAD, _MM_HINT_T0);
+                _mm_prefetch((const char *)(row + k) + PREFETCH_AHEAD + 64, _MM_HINT_T0);
+            }
+            for (int g = 0; g < G; g++) {
+                const int64_t c = k + 16 * (i0 + g);
+                __m512 wv = widen16(row + c);
+                for (int t = 0; t < T; t++) a[g][t] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x + t * ldx + c), a[g][t]);
+            }
+        }
+        if (i0 == 0)
+            for (int64_t k = whole; k + 16 <= cols; k += 16) {
+                __m512 wv = widen16(row + k);
+                for (int t = 0; t < T; t++) a[0][t] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x + t * ldx + k), a[0][t]);
+            }
+        for (int g = 0; g < G; g++)
+            for (int t = 0; t < T; t++) part[t][i0 + g] = a[g][t];
+    }
+    const int64_t tail = whole + (cols - whole) / 16 * 16;
+    for (int t = 0; t < T; t++) y[t * ldy] = finish_row_avx512f(part[t], row, x + t * ldx, tail, cols);
+}
+
+__attribute__((target("avx512f")))
+static void matvec_tokens_avx512f(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int T,
+                                  int64_t cols) {
+#define PK_ROWS(T, G) for (int64_t r = r0; r < r1; r++) matvec_row_tokens_avx512f(w + r * cols, x, cols, y + r, ldy, T, G, cols)
+    switch (T) {
+    case 2: PK_ROWS(2, 4); break;
+    case 3: PK_ROWS(3, 4); break;
+    case 4: PK_ROWS(4, 4); break;
+    case 5: PK_ROWS(5, 4); break;
+    case 6: PK_ROWS(6, 2); break;
+    case 7: PK_ROWS(7, 2); break;
+    default: PK_ROWS(8, 2); break;
+    }
+#undef PK_ROWS
+}
+
 // ---- AVX-512: matvec streams one row at a time (measured best for bandwidth), exact f32 math ----
 
 __attribute__((target("avx512f,avx512bw")))
@@ -266,6 +350,11 @@ static uint16_t *split_halves(const float *x, int64_t tokens, int64_t cols) {
 void pk_matvec_bf16_tokens(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
                            int64_t cols) {
 #if defined(__x86_64__)
+    if (pk_current_path() == PK_PATH_AVX512BF16 && !pk_bf16_dot() && tokens <= PK_MATVEC_MAX_TOKENS) {
+        if (tokens == 1) matvec_avx512f(w, x, y, r0, r1, cols);
+        else matvec_tokens_avx512f(w, x, y, ldy, r0, r1, (int)tokens, cols);
+        return;
+    }
     if (pk_current_path() == PK_PATH_AVX512BF16 && tokens <= PK_MATVEC_MAX_TOKENS && cols <= 16384) {
         const uint16_t *halves = split_halves(x, tokens, cols);
         if (halves) {
@@ -289,6 +378,10 @@ void pk_matvec_bf16(const uint16_t *w, const float *x, float *y, int64_t r0, int
     switch (pk_current_path()) {
 #if defined(__x86_64__)
     case PK_PATH_AVX512BF16:
+        if (!pk_bf16_dot()) {
+            matvec_avx512f(w, x, y, r0, r1, cols);
+            break;
+        }
         if (cols <= 16384) {
             const uint16_t *halves = split_halves(x, 1, cols);
             if (halves) {

@@ -96,7 +96,7 @@ struct Bench: ParsableCommand {
             : nil
         let rss = residentBytes()
         if json {
-            var o: [String: Any] = ["model": model.name, "threads": modelOptions.threads, "kernels": KernelPath.current, "prompt_products": KernelPath.promptProducts,
+            var o: [String: Any] = ["model": model.name, "threads": modelOptions.threads, "kernels": KernelPath.current, "products": KernelPath.products,
                                     "prefill": modelOptions.prefill.rawValue, "load_seconds": model.loadSeconds, "dequantize_seconds": model.dequantizeSeconds,
                                     "prompt_tokens": promptTokens, "gen_tokens": generateTokens, "depth": depth, "repetitions": prefill.count,
                                     "prefill_tokens_per_s": pp, "prefill_stddev": ppSD, "decode_tokens_per_s": tg, "decode_stddev": tgSD,
@@ -121,7 +121,7 @@ struct Bench: ParsableCommand {
             JSONLine.print(o)
             return
         }
-        print("model        \(model.name) (\(model.config.architecture)), threads \(modelOptions.threads), kernels \(KernelPath.current) (\(KernelPath.promptProducts) prompt products), prefill \(modelOptions.prefill.rawValue)")
+        print("model        \(model.name) (\(model.config.architecture)), threads \(modelOptions.threads), kernels \(KernelPath.current) (\(KernelPath.products) products), prefill \(modelOptions.prefill.rawValue)")
         print(String(format: "load         %.2f s (dequantize %.2f s)", model.loadSeconds, model.dequantizeSeconds))
         func label(_ test: String) -> String { (test + (depth > 0 ? " @ d\(depth)" : "")).padding(toLength: 12, withPad: " ", startingAt: 0) }
         print(label("pp\(promptTokens)") + String(format: " %.1f ± %.1f tok/s (%.0f GFLOP/s in the layers' matrix products)", pp, ppSD, gemmRate))

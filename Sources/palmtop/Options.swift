@@ -52,7 +52,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Context limit in tokens (capped by the model's own).")
     var ctx: Int = 4096
 
-    @Option(help: "Precision of the prompt pass before generating: fast (bf16 activations as llama.cpp's BF16 path, ~1e-3 relative error per product; bf16 attention) or exact (bf16 activations plus their rounding error, f32 attention; ~1.7x slower). Only the avx512bf16 kernels with bf16 prompt products differ (AMD; Intel's run f32, see PALMTOP_BF16_DOT): the others' prompt passes are exact f32 either way. Scoring and prompt log-probabilities are always exact.")
+    @Option(help: "Precision of the prompt pass before generating: fast (bf16 activations as llama.cpp's BF16 path, ~1e-3 relative error per product; bf16 attention) or exact (bf16 activations plus their rounding error, f32 attention; ~1.7x slower). Only the avx512bf16 kernels with bf16 products differ (AMD; Intel's run f32, see PALMTOP_BF16_DOT): the others' prompt passes are exact f32 either way. Scoring and prompt log-probabilities are always exact.")
     var prefill: PrefillPrecision = .fast
 
     @Option(help: ArgumentHelp("Kernel path: avx512bf16, avx2, neonbf16, neon or portable (default: the best this CPU has, or PALMTOP_KERNELS). A path the CPU lacks falls back to the best one below it.", valueName: "path"))

@@ -78,12 +78,21 @@ static void find_paths(void) {
     printf(" (against portable; best on this CPU: %s)\n", pk_path_name(pk_best_path()));
 }
 
-// The AVX512-BF16 path's prompt-product form as this CPU gets it, restored after testing the other.
+// The AVX512-BF16 path's form of products as this CPU gets it, restored after testing the other.
 static int default_bf16_dot;
 
 static void use(pk_path p) {
     pk_set_path(p);
     path_label = pk_path_name(p);
+}
+
+// A path and, on AVX512-BF16, which form of products it multiplies with (bf16 dot products or f32
+// FMAs, whichever this CPU's vendor gets by default), so both are tested on every such CPU.
+static void use_form(pk_path p, int bf16_dot) {
+    use(p);
+    if (p != PK_PATH_AVX512BF16) return;
+    pk_set_bf16_dot(bf16_dot);
+    if (!bf16_dot) path_label = "avx512bf16 (f32 products)";
 }
 
 // ---- path names and clamping ----
@@ -138,8 +147,10 @@ static void test_matvec(void) {
             }
         }
         check(1, "portable matvec");
-        for (int p = 0; p < path_count; p++) {
-            use(paths[p]);
+        for (int p = 0; p < path_count; p++)
+        for (int dot = 1; dot >= 0; dot--) {
+            if (!dot && paths[p] != PK_PATH_AVX512BF16) continue;
+            use_form(paths[p], dot);
             // Rows [r0, r1) only: the rows around them keep their canary value.
             int64_t r0 = rows > 2 ? 1 : 0, r1 = rows > 2 ? rows - 1 : rows;
             float *y = filled(rows, -7);
@@ -155,6 +166,7 @@ static void test_matvec(void) {
             }
             if (ok) check(1, "matvec");
             free(y);
+            use_form(paths[p], default_bf16_dot);
         }
         free(w); free(x); free(ref);
     }
@@ -168,8 +180,10 @@ static void test_matvec_tokens(void) {
         int64_t rows = shapes[s][0], cols = shapes[s][1], r0 = rows > 2 ? 1 : 0;
         uint16_t *w = random_bf16(rows * cols);
         float *x = random_f32(PK_MATVEC_MAX_TOKENS * cols, 3);
-        for (int p = 0; p < path_count; p++) {
-            use(paths[p]);
+        for (int p = 0; p < path_count; p++)
+        for (int dot = 1; dot >= 0; dot--) {
+            if (!dot && paths[p] != PK_PATH_AVX512BF16) continue;
+            use_form(paths[p], dot);
             for (int64_t tokens = 1; tokens <= PK_MATVEC_MAX_TOKENS; tokens++) {
                 float *one = filled(tokens * rows, -7), *many = filled(tokens * rows, -7);
                 for (int64_t t = 0; t < tokens; t++) pk_matvec_bf16(w, x + t * cols, one + t * rows, r0, rows, cols);
@@ -178,6 +192,7 @@ static void test_matvec_tokens(void) {
                       (long long)tokens, (long long)rows, (long long)cols);
                 free(one); free(many);
             }
+            use_form(paths[p], default_bf16_dot);
         }
         free(w); free(x);
     }
@@ -203,12 +218,9 @@ static void matmul_case(int64_t rows, int64_t cols, int64_t tokens, int64_t r0, 
     uint16_t *hi = malloc((size_t)packed * 2 + 64), *lo = malloc((size_t)packed * 2 + 64);
     for (int p = 0; p < path_count; p++)
     for (int dot = 1; dot >= 0; dot--) {
-        // AVX512-BF16 has two forms of prompt products, bf16 dot products and f32 FMAs: both run here
-        // whichever this CPU's vendor gets by default.
+        // AVX512-BF16 has two forms of products, bf16 dot products and f32 FMAs: both run here.
         if (!dot && paths[p] != PK_PATH_AVX512BF16) continue;
-        use(paths[p]);
-        if (paths[p] == PK_PATH_AVX512BF16) pk_set_prefill_bf16_dot(dot);
-        path_label = paths[p] == PK_PATH_AVX512BF16 && !dot ? "avx512bf16 (f32 products)" : pk_path_name(paths[p]);
+        use_form(paths[p], dot);
         for (int exact = 1; exact >= 0; exact--) {
             // Packing is split between two callers, as the engine's threads share it.
             int64_t groups = (tokens + 15) / 16;
@@ -232,7 +244,7 @@ static void matmul_case(int64_t rows, int64_t cols, int64_t tokens, int64_t r0, 
             if (ok) check(1, "matmul");
             free(y);
         }
-        if (paths[p] == PK_PATH_AVX512BF16) pk_set_prefill_bf16_dot(default_bf16_dot);
+        use_form(paths[p], default_bf16_dot);
     }
     free(w); free(x); free(ref); free(magnitude); free(hi); free(lo);
 }
@@ -472,7 +484,7 @@ static void test_split(void) {
 int main(void) {
     find_paths();
     pk_set_path(PK_PATH_AVX512BF16);
-    default_bf16_dot = pk_prefill_bf16_dot();
+    default_bf16_dot = pk_bf16_dot();
     test_paths();
     test_split();
     test_matvec();

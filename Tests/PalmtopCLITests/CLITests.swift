@@ -112,9 +112,9 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(r.status, 0, r.stderr)
             let o = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
             XCTAssertEqual(o["kernels"] as? String, "portable")
-            XCTAssertEqual(o["prompt_products"] as? String, "f32", "only AVX512-BF16 has bf16 prompt products")
+            XCTAssertEqual(o["products"] as? String, "f32", "only AVX512-BF16 has bf16 products")
         }
-        // The AVX512-BF16 path's two forms of prompt products, forced either way where the CPU has it.
+        // The AVX512-BF16 path's two forms of products, forced either way where the CPU has it.
         let best = try CLIRun.run(["bench", "-m", "smollm2-135m-instruct", "-p", "8", "-n", "2", "-r", "1", "--json"])
         let bestKernels = (try JSONSerialization.jsonObject(with: Data(best.stdout.utf8)) as? [String: Any])?["kernels"] as? String
         if bestKernels == "avx512bf16" {
@@ -123,7 +123,7 @@ final class CLITests: XCTestCase {
                                        environment: ["PALMTOP_BF16_DOT": setting])
                 XCTAssertEqual(r.status, 0, r.stderr)
                 let o = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
-                XCTAssertEqual(o["prompt_products"] as? String, products, "PALMTOP_BF16_DOT=\(setting)")
+                XCTAssertEqual(o["products"] as? String, products, "PALMTOP_BF16_DOT=\(setting)")
             }
         }
         let bad = try CLIRun.run(["tokenize", "-m", "smollm2-135m-instruct", "x"], environment: ["PALMTOP_BF16_DOT": "yes"])

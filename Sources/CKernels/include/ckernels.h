@@ -58,14 +58,14 @@ void pk_pack_bf16(const float *x, uint16_t *hi, uint16_t *lo, int64_t tokens, in
 void pk_matmul_bf16(const uint16_t *w, const float *x, const uint16_t *xhi, const uint16_t *xlo,
                     float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens, int64_t cols);
 
-/// Whether prompt passes on the AVX512-BF16 path multiply with bf16 dot products (`vdpbf16ps`: the
-/// bf16 GEMM, fast form rounding activations to bf16, and bf16 prompt attention) rather than f32 FMAs
-/// on widened weights (exact, like the AVX2 path). Intel's cores run `vdpbf16ps` at half the rate of
-/// f32 FMAs on the same registers, so there the f32 form is the faster one; AMD's (Zen 4) run it at
-/// f32's rate on twice the products. Default: off on Intel, on elsewhere; PALMTOP_BF16_DOT=on|off
-/// overrides it at the first call, pk_set_prefill_bf16_dot after. Always 0 off the AVX512-BF16 path.
-int pk_prefill_bf16_dot(void);
-void pk_set_prefill_bf16_dot(int on);
+/// Whether the AVX512-BF16 path multiplies with bf16 dot products (`vdpbf16ps`: the bf16 GEMM, whose
+/// fast form rounds activations to bf16, bf16 prompt attention, and decode's hi + lo split products)
+/// rather than f32 FMAs on widened weights (exact, like the AVX2 path). Intel's cores run `vdpbf16ps`
+/// at half the rate of f32 FMAs on the same registers, so there the f32 form is the faster one; AMD's
+/// (Zen 4) run it at f32's rate on twice the products. Default: off on Intel, on elsewhere; PALMTOP_BF16_DOT=on|off
+/// overrides it at the first call, pk_set_bf16_dot after. Always 0 off the AVX512-BF16 path.
+int pk_bf16_dot(void);
+void pk_set_bf16_dot(int on);
 
 /// Weight rows of the current path's prefill register tile (or panel): a row range handed to
 /// pk_matmul_bf16 that is a multiple of it leaves no tile partly empty.

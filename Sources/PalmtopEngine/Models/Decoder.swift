@@ -236,7 +236,7 @@ package final class Decoder: @unchecked Sendable {
             t += count
         }
         // The bf16 products pay for the copy only over many query rows, and need dimension pairs.
-        let bf16 = ctx.ops.precision == .fast && T >= 16 && c.headDim % 2 == 0 && pk_prefill_bf16_dot() != 0
+        let bf16 = ctx.ops.precision == .fast && T >= 16 && c.headDim % 2 == 0 && pk_bf16_dot() != 0
         let packedBase = bf16 ? packKeysAndValues(ctx, layer: layer, first: first(0), last: start + T - 1, cache: cache) : nil
         let q = ctx.q + row * c.qDim, att = ctx.att + row * c.qDim, scores = ctx.scores
         let packedKeys = ctx.packedKeys, packedValues = ctx.packedValues, packedHeadStride = ctx.packedHeadStride, threads = pool.threadCount

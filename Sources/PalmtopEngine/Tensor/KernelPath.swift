@@ -11,9 +11,9 @@ public enum KernelPath {
     public static var current: String { String(cString: pk_path_name(pk_current_path())) }
     /// The best path this CPU supports.
     public static var best: String { String(cString: pk_path_name(pk_best_path())) }
-    /// How prompt passes multiply: "bf16" (dot products, on AVX512-BF16 CPUs where they are fast) or
+    /// How the matrix kernels multiply: "bf16" (dot products, on AVX512-BF16 CPUs where they are fast) or
     /// "f32" (FMAs on widened weights: every other path, and AVX512-BF16 on Intel; `PALMTOP_BF16_DOT`).
-    public static var promptProducts: String { pk_prefill_bf16_dot() != 0 ? "bf16" : "f32" }
+    public static var products: String { pk_bf16_dot() != 0 ? "bf16" : "f32" }
 
     /// Uses the path called `name`, or the best one below it this CPU has; returns the path in use.
     @discardableResult
