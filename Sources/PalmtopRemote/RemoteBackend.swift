@@ -68,6 +68,7 @@ public final class RemoteBackend: ModelBackend, @unchecked Sendable {
         c.forcedTokens = false
         c.prefixReuseCounts = false
         c.liveSettings = false
+        c.drafting = false
         c.tokenIDs = server == .llamaCpp || server == .vllm || server == .sglang
         c.scoring = server.canScore
         c.scoringLimitation = server.scoringLimitation

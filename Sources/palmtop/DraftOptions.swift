@@ -36,6 +36,6 @@ struct DraftOptions: ParsableArguments {
 
     /// Sets the drafting of an in-process backend (a server has none).
     func apply(to backend: ModelBackend) {
-        (backend as? LocalBackend)?.draft = settings
+        backend.setDraft(settings)
     }
 }

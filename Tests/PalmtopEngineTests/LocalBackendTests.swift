@@ -61,4 +61,15 @@ final class LocalBackendTests: XCTestCase {
         XCTAssertEqual(chat.contextInUse, held)
         XCTAssertNotEqual(library.contextInUse, 0)
     }
+
+    /// Drafting is set through the backend interface, so the REPL and CLI need not know the backend's kind.
+    func testDraftingIsSetThroughTheInterface() throws {
+        let backend: ModelBackend = LocalBackend(model: try TestSupport.model("smollm2-135m-instruct"), contextLimit: 256)
+        XCTAssertTrue(backend.capabilities.drafting)
+        backend.setDraft(.off)
+        XCTAssertEqual((backend as! LocalBackend).draft, .off)
+        backend.setDraft(DraftSettings())
+        XCTAssertEqual((backend as! LocalBackend).draft.mode, .promptLookup)
+        XCTAssertEqual((backend.makeSibling() as! LocalBackend).draft.mode, .promptLookup, "a sibling drafts as its parent")
+    }
 }

@@ -53,6 +53,10 @@ final class RemoteREPLTests: XCTestCase {
         _ = try pane.waitFor("the server again", timeout: 30) { $0.contains("smollm2-135m-instruct.gguf (llama.cpp server) ready, chat mode") }
         try pane.type("/show")
         try pane.waitFor("backend llama.cpp server at \(server.url)")
+        try pane.waitFor("draft: none (a server decodes by itself)")
+        // Drafting is the in-process engine's: the server's capabilities say so, and so does the REPL.
+        try pane.type("/draft prompt-lookup")
+        try pane.waitFor("drafting is for in-process models only: a server decodes by itself")
 
         // Esc stops a long reply by closing the stream. In completion mode the server continues the
         // transcript as text (/v1/completions), and greedy counting runs for hundreds of tokens.

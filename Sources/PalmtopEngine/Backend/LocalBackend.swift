@@ -103,6 +103,8 @@ public final class LocalBackend: ModelBackend, @unchecked Sendable {
     public func cancel() { session.cancel(); batcher.cancel() }
     public func reset() { session.reset() }
 
+    public func setDraft(_ settings: DraftSettings) { draft = settings }
+
     public func makeSibling() -> ModelBackend {
         let sibling = LocalBackend(model: model, contextLimit: contextLimit, prefill: prefillPrecision)
         sibling.draft = draft

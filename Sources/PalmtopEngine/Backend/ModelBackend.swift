@@ -53,6 +53,9 @@ public protocol ModelBackend: AnyObject, Sendable {
     func reset()
     /// Another independent sequence on the same model or server (its own cache).
     func makeSibling() -> ModelBackend
+    /// Prompt-lookup drafting for greedy replies from the next one on, where the backend decodes itself
+    /// (`capabilities.drafting`); a server decodes by itself, so there it does nothing.
+    func setDraft(_ settings: DraftSettings)
 }
 
 /// What a backend can supply; the UI says "not available from this server" for what it cannot.
@@ -83,6 +86,8 @@ public struct BackendCapabilities: Sendable, Equatable {
     public var scoringApartLimitation: String {
         scoringLimitation ?? "this backend cannot score a choice tokenized apart from its prompt, as BIG-bench's multiple choice does (/backend local can)"
     }
+    /// Drafting tokens for greedy replies (`setDraft`): an in-process engine decodes, a server does not.
+    public var drafting = true
     /// Sampling settings (SamplingSettings coding keys) the backend ignores.
     public var ignoredSettings: Set<String> = []
 
@@ -271,4 +276,9 @@ final class BlockingEventQueue<T>: @unchecked Sendable {
         if let failure { throw failure }
         return nil
     }
+}
+
+extension ModelBackend {
+    /// Backends that do not decode themselves (servers) have no drafting to set.
+    public func setDraft(_ settings: DraftSettings) {}
 }

@@ -25,7 +25,7 @@ extension ChatApp {
             options.draft.mode = m
             applyDraft()
             let what = m == .none ? "off: one token per pass" : "prompt lookup for greedy replies (same output; the status bar shows the acceptance rate)"
-            say(backend is LocalBackend ? "drafting \(what)" : "drafting \(what) — for in-process models only: a server decodes by itself")
+            say(backend.capabilities.drafting ? "drafting \(what)" : "drafting is for in-process models only: a server decodes by itself")
         case .set(let name, let value):
             try SettingsCatalog.set(name, to: value, in: &settings)
             say("\(name) = \(SettingsCatalog.spec(named: name)!.read(settings)) (from the next generation)")
@@ -71,9 +71,9 @@ extension ChatApp {
         }
     }
 
-    /// Gives the in-process sequences the chosen drafting (called only while no job runs).
+    /// Gives the chat's and the library's backends the chosen drafting (called only while no job runs).
     func applyDraft() {
-        for case let local as LocalBackend in [backend, librarySibling].compactMap({ $0 }) { local.draft = options.draft }
+        for backend in [backend, librarySibling].compactMap({ $0 }) { backend.setDraft(options.draft) }
     }
 
     func requireIdle() throws {
@@ -90,7 +90,7 @@ extension ChatApp {
             let note = ignored.contains(spec.name) ? "   " + SettingsCatalog.ignoredNote : ""
             lines.append("  " + spec.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + spec.read(settings) + note)
         }
-        lines.append(backend is LocalBackend ? "draft \(options.draft.mode.rawValue) (greedy replies only)" : "draft: none (a server decodes by itself)")
+        lines.append(backend.capabilities.drafting ? "draft \(options.draft.mode.rawValue) (greedy replies only)" : "draft: none (a server decodes by itself)")
         return lines.joined(separator: "\n")
     }
 
