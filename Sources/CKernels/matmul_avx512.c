@@ -4,9 +4,9 @@
 // GEMM of matmul.c ran at its own ceiling, ~82 GFLOP/s per core, while f32 FMAs on weights widened
 // once per panel can go twice as fast and round nothing. The layout is matmul_avx2.c's, twice as
 // wide: a panel of 32 weight rows × up to KC columns widened to f32 and transposed to [k][32] on the
-// stack (matmul_avx2.c's pack_panel_f32), then 12 tokens at a time stream past it, each step loading the panel's column as two zmm
-// vectors, broadcasting x[t][k] for 12 tokens and doing 24 FMAs into 24 accumulators (14 loads per
-// 24 FMAs, so the FMAs, not the loads, set the pace).
+// stack (matmul_avx2.c's pack_panel_f32), then 12 tokens at a time stream past it, each step loading
+// the panel's column as two zmm vectors, broadcasting x[t][k] for 12 tokens and doing 24 FMAs into 24
+// accumulators (14 loads per 24 FMAs, so the FMAs, not the loads, set the pace).
 #include "internal.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -47,7 +47,7 @@ static inline void tile(const int M, const float *x, int64_t ldx, const float *p
 // The tokens after the last whole tile, 1 to MR - 1 of them, each count with its own inlined tile.
 #define PK_TAIL(M) case M: tile(M, xt, cols, panel, kc, yt, ldy, first, nr); break
 
-__attribute__((target("avx512f,avx2,fma")))
+__attribute__((target("avx512f")))
 void matmul_avx512(const uint16_t *w, const float *x, float *y, int64_t ldy, int64_t r0, int64_t r1, int64_t tokens,
                    int64_t cols) {
     float panel[KC * NR] __attribute__((aligned(64)));

@@ -148,7 +148,7 @@ static void matvec_tokens_avx2(const uint16_t *w, const float *x, float *y, int6
 
 // ---- AVX-512 f32 FMAs on widened weights, where bf16 dot products are slow (pk_bf16_dot) ----
 //
-// The AVX2 design with zmm registers: four chains of 16 lanes per output over 64 weights per step,
+// Also the AVX512-BF16 path's one-token fallback for rows too long to split into bf16 halves. The AVX2 design with zmm registers: four chains of 16 lanes per output over 64 weights per step,
 // chain i holding columns 64s + 16i ... 64s + 16i + 15, then (chain 0) the 16-column steps after the
 // last whole 64; a several-token call walks each row once per group of G chains, each widened weight
 // vector feeding all T tokens, and folds the chains as one token does, so both give the same bits.
@@ -227,37 +227,6 @@ static void matvec_tokens_avx512f(const uint16_t *w, const float *x, float *y, i
     default: PK_ROWS(8, 2); break;
     }
 #undef PK_ROWS
-}
-
-// ---- AVX-512: matvec streams one row at a time (measured best for bandwidth), exact f32 math ----
-
-__attribute__((target("avx512f,avx512bw")))
-static void matvec_avx512(const uint16_t *w, const float *x, float *y, int64_t r0, int64_t r1, int64_t cols) {
-    for (int64_t r = r0; r < r1; r++) {
-        const uint16_t *row = w + r * cols;
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-        int64_t k = 0;
-        for (; k + 64 <= cols; k += 64) {
-            __m512i v0 = _mm512_loadu_si512((const void *)(row + k));
-            __m512i v1 = _mm512_loadu_si512((const void *)(row + k + 32));
-            __m512 w0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(v0)), 16));
-            __m512 w1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(v0, 1)), 16));
-            __m512 w2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(v1)), 16));
-            __m512 w3 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(v1, 1)), 16));
-            a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + k), a0);
-            a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + k + 16), a1);
-            a2 = _mm512_fmadd_ps(w2, _mm512_loadu_ps(x + k + 32), a2);
-            a3 = _mm512_fmadd_ps(w3, _mm512_loadu_ps(x + k + 48), a3);
-        }
-        for (; k + 16 <= cols; k += 16) {
-            __m256i h = _mm256_loadu_si256((const __m256i *)(row + k));
-            __m512 wv = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-            a0 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x + k), a0);
-        }
-        float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-        for (; k < cols; k++) s += bf16_to_f32(row[k]) * x[k];
-        y[r] = s;
-    }
 }
 
 // ---- AVX512-BF16: activations split into bf16 halves (hi + lo ≈ x to ~1e-6), two products per weight ----
@@ -378,18 +347,15 @@ void pk_matvec_bf16(const uint16_t *w, const float *x, float *y, int64_t r0, int
     switch (pk_current_path()) {
 #if defined(__x86_64__)
     case PK_PATH_AVX512BF16:
-        if (!pk_bf16_dot()) {
-            matvec_avx512f(w, x, y, r0, r1, cols);
-            break;
-        }
-        if (cols <= 16384) {
+        if (pk_bf16_dot() && cols <= 16384) {
             const uint16_t *halves = split_halves(x, 1, cols);
             if (halves) {
                 matvec_avx512bf16(w, halves, halves + cols, cols, y, 0, r0, r1, 1, cols);
                 break;
             }
         }
-        matvec_avx512(w, x, y, r0, r1, cols);
+        // f32 FMAs: where bf16 dot products are slow, and for rows too long to split (or no memory to).
+        matvec_avx512f(w, x, y, r0, r1, cols);
         break;
     case PK_PATH_AVX2: matvec_avx2(w, x, y, r0, r1, cols); break;
 #elif defined(__aarch64__)

@@ -121,12 +121,12 @@ package struct MatrixOps {
             return
         }
         // Prefill is compute-bound and the two cores of a shared machine rarely run at the same speed:
-        // threads pack the activations together, then take 48-row chunks (four register tiles) from a
-        // shared counter until none are left, so a slowed core does less instead of holding up the other.
-        // The last rows go out one register tile (12 rows on AVX512-BF16, a 16-row panel on AVX2) at a
-        // time, so whichever thread finishes first waits for at most a tile, not a whole chunk, at the
-        // region's end; a tile of the path's own height leaves no panel partly empty.
-        // Chunks are whole tiles: 48 rows is four of 12 rows, three of 16, two 32-row panels take 64.
+        // threads pack the activations together, then take chunks of whole register tiles (48 rows: four
+        // tiles of 12, three panels of 16; 64 rows: two 32-row panels) from a shared counter until none are
+        // left, so a slowed core does less instead of holding up the other. The last rows go out one tile
+        // (12 rows with bf16 products, 16 on AVX2, 32 with AVX-512 f32 products) at a time, so whichever
+        // thread finishes first waits for at most a tile, not a whole chunk, at the region's end; a tile of
+        // the path's own height leaves no panel partly empty.
         let tileRows = Int(pk_matmul_tile_rows()), chunkRows = (48 + tileRows - 1) / tileRows * tileRows, threads = pool.threadCount
         var chunks: [(job: Int, rows: Range<Int>)] = []
         for (i, job) in jobs.enumerated() {
